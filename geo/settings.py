@@ -1,0 +1,134 @@
+"""Settings: data paths, environment variables, tolerances and attribution.
+
+Every path and tunable number the library uses is defined here, once, with
+what it means. Environment variables are read when a function asks for a path,
+not at import time, so tests and users can set them late.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The repository root (the folder holding ``app.py``).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: Where the bundled data lives inside the repository.
+DATA_DIR = REPO_ROOT / "data"
+
+#: ``data/boundaries/``: where ``python -m geo download-boundaries`` writes.
+LOCAL_BOUNDARIES_DIR = DATA_DIR / "boundaries"
+
+#: ``data/events/``: the bundled default events.
+LOCAL_EVENTS_DIR = DATA_DIR / "events"
+
+#: The bundled default event file (the real reported events, geocoded).
+DEFAULT_EVENTS_FILE = LOCAL_EVENTS_DIR / "reported_events.csv"
+
+#: The project's shared data folder, beside the checkout.
+SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
+
+#: Environment variable: a folder holding the boundary files (or their zips).
+BOUNDARIES_ENV = "AFGMAP_BOUNDARIES"
+
+#: Environment variable: a folder holding the gazetteer CSV files.
+GAZETTEER_ENV = "AFGMAP_GAZETTEER"
+
+#: Environment variable: an event file or a folder of event files.
+EVENTS_ENV = "AFGMAP_EVENTS"
+
+#: Environment variable: the folder holding the source event files
+#: (``reported_events.csv``, the UCDP subset) used to rebuild the bundled data.
+SOURCE_EVENTS_ENV = "AFGMAP_SOURCE_EVENTS"
+
+#: Boundary file names (OCHA/AGCHO 2018, GeoJSON, EPSG:4326).
+PROVINCES_FILE = "afg_adm1.geojson"
+DISTRICTS_FILE = "afg_adm2.geojson"
+PROVINCES_SIMPLIFIED_FILE = "afg_adm1_simplified.geojson"
+DISTRICTS_SIMPLIFIED_FILE = "afg_adm2_simplified.geojson"
+
+#: The official shapefile zips, as published by OCHA on HDX.
+PROVINCES_ZIP = "afg_admbnda_adm1_agcho_20180522.zip"
+DISTRICTS_ZIP = "afg_admbnda_adm2_agcho_20180522.zip"
+
+#: Where ``download-boundaries`` fetches the zips from by default: the unchanged
+#: OCHA zips as committed (2020-08-26) in colincookman/afghanistan_presidential_election_2019,
+#: pinned to a commit; their git blob ids (ff986e03..., 1c12ecd3...) and the SHA-256
+#: sums below match our copies byte for byte. Override with ``--base-url`` or
+#: ``AFGMAP_BOUNDARIES_URL`` (an HDX download, a mirror, a local server in tests).
+BOUNDARIES_BASE_URL = (
+    "https://raw.githubusercontent.com/colincookman/afghanistan_presidential_election_2019/"
+    "56d325d3a87200475dc680ccc4654d8b13a3ac28/district_data/boundaries/"
+)
+
+#: Environment variable overriding :data:`BOUNDARIES_BASE_URL`.
+BOUNDARIES_URL_ENV = "AFGMAP_BOUNDARIES_URL"
+
+#: SHA-256 and feature count of each official zip, checked after download.
+BOUNDARY_ZIPS: dict[str, dict[str, object]] = {
+    PROVINCES_ZIP: {
+        "sha256": "04a5c5e524f9b83b458007b73b4c3e13e64831ea5a7027ad0adae46e8502889b",
+        "features": 34,
+        "level": 1,
+    },
+    DISTRICTS_ZIP: {
+        "sha256": "783feade31a8e8b450d7c439446a935b34eb4ee8fc24fd0e182dfc5943b3abd3",
+        "features": 399,
+        "level": 2,
+    },
+}
+
+#: Expected feature counts of the 2018 edition.
+N_PROVINCES = 34
+N_DISTRICTS = 399
+
+#: Gazetteer file names (in ``../shared/data/gazetteer/`` or ``$AFGMAP_GAZETTEER``).
+ADMIN_UNITS_FILE = "afg_admin_units.csv"
+PROVINCE_VARIANTS_FILE = "afg_province_name_variants.csv"
+GEONAMES_FILE = "afg_geonames_cities500.csv"
+
+#: A point this close (metres) outside the national outline is snapped to the
+#: nearest district (GPS noise, coordinates rounded to 0.01 degrees); farther
+#: out it is left unassigned.
+OUTSIDE_SNAP_M = 5_000.0
+
+#: Default refusal size for input files (bytes).
+MAX_INPUT_BYTES = 50 * 1024 * 1024
+
+#: Region used by the spread analytics for the "western region" share.
+WESTERN_PROVINCES = ("AF32", "AF33", "AF31", "AF23", "AF34")  # Hirat, Farah, Badghis, Ghor, Nimroz
+
+#: Attribution, shown in the README, the app and every export.
+ATTRIBUTION = (
+    "Boundaries: AGCHO / OCHA (HDX, COD-AB 2018), CC BY-IGO. "
+    "Places: GeoNames (geonames.org), CC BY 4.0. "
+    "Events: compiled from public reporting (see each event's source_url); "
+    "UCDP GED (Sundberg & Melander 2013), CC BY 4.0, where used."
+)
+
+
+def env_path(name: str) -> Path | None:
+    """Return the path in environment variable ``name``, or None when unset or empty.
+
+    Examples
+    --------
+    >>> env_path("AFGMAP_SURELY_UNSET") is None
+    True
+    """
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def gazetteer_dir() -> Path:
+    """The folder holding the gazetteer CSVs: ``$AFGMAP_GAZETTEER``, else ``../shared/data/gazetteer``."""
+    return env_path(GAZETTEER_ENV) or SHARED_DATA_DIR / "gazetteer"
+
+
+def source_events_dir() -> Path:
+    """The folder holding the source event files: ``$AFGMAP_SOURCE_EVENTS``, else ``../shared/data/events``."""
+    return env_path(SOURCE_EVENTS_ENV) or SHARED_DATA_DIR / "events"
+
+
+def events_path() -> Path:
+    """The events the app shows: ``$AFGMAP_EVENTS`` (file or folder), else ``data/events/``."""
+    return env_path(EVENTS_ENV) or LOCAL_EVENTS_DIR
