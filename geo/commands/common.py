@@ -1,0 +1,52 @@
+"""Options shared by several commands: the event source and the filters."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from geo.events import load_events
+from geo.filters import Filters, apply_filters
+from geo.groups import GROUPS
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    """``--events PATH --group G... --start --end --type T... --province P... --claim C... --exact-only``."""
+    parser.add_argument("--events", metavar="PATH", help="event file or folder (default: $AFGMAP_EVENTS, else data/events/)")
+    parser.add_argument("--group", action="append", metavar="G", help=f"group to keep, repeatable: {', '.join(GROUPS)}")
+    parser.add_argument("--start", metavar="YYYY-MM-DD", help="first day, inclusive")
+    parser.add_argument("--end", metavar="YYYY-MM-DD", help="last day, inclusive")
+    parser.add_argument("--type", action="append", dest="event_type", metavar="T", help="ACLED event type, repeatable")
+    parser.add_argument("--province", action="append", metavar="PCODE", help="province P-code (AF08...), repeatable")
+    parser.add_argument("--claim", action="append", metavar="C", help="claim status, repeatable")
+    parser.add_argument("--exact-only", action="store_true", help="only events placed to a named place or district")
+
+
+def filters_from_args(args: argparse.Namespace) -> Filters:
+    """Build :class:`Filters` from the options of :func:`add_selection_options` (validates them)."""
+    return Filters(
+        groups=tuple(args.group) if args.group else None,
+        start=args.start,
+        end=args.end,
+        event_types=tuple(args.event_type) if args.event_type else None,
+        provinces=tuple(args.province) if args.province else None,
+        claim_statuses=tuple(args.claim) if args.claim else None,
+        exact_only=bool(args.exact_only),
+    )
+
+
+def selected_events(args: argparse.Namespace) -> tuple[pd.DataFrame, Filters]:
+    """Load the events named by ``--events`` and apply the filters; returns (events, filters)."""
+    filters = filters_from_args(args)
+    events = load_events(Path(args.events) if args.events else None)
+    return apply_filters(events, filters), filters
+
+
+def print_json(data: object) -> None:
+    """Print ``data`` as indented UTF-8 JSON on stdout."""
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")

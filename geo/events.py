@@ -1,0 +1,155 @@
+"""Event files: reading them, and building the bundled default data.
+
+The app shows the events in ``$AFGMAP_EVENTS`` (a CSV or GeoJSON file, or a
+folder of them) if set, else in ``data/events/``. Every file must follow the
+schema in :mod:`geo.schema`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from geo import settings
+from geo.errors import InputError
+from geo.groups import group_actor_name, normalize_group
+from geo.schema import (
+    AGGREGATE_PREFIX,
+    EVENT_COLUMNS,
+    validate_events,
+)
+
+#: File endings :func:`load_events` reads.
+EVENT_FILE_SUFFIXES = (".csv", ".geojson", ".json")
+
+
+def event_files(path: Path | str | None = None) -> list[Path]:
+    """The event files at ``path`` (a file, or the files of a folder, sorted by name).
+
+    Raises
+    ------
+    InputError
+        When the path does not exist or a folder holds no event file.
+    """
+    p = Path(path) if path is not None else settings.events_path()
+    if p.is_file():
+        return [p]
+    if p.is_dir():
+        files = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in EVENT_FILE_SUFFIXES)
+        if not files:
+            raise InputError(f"no event files ({', '.join(EVENT_FILE_SUFFIXES)}) in folder {p}")
+        return files
+    raise InputError(f"event path {p} does not exist (set ${settings.EVENTS_ENV} to a file or folder of events)")
+
+
+def read_event_file(path: Path | str) -> pd.DataFrame:
+    """Read one event file (CSV in our schema, or a GeoJSON FeatureCollection of our export) as strings.
+
+    Raises
+    ------
+    InputError
+        When the file is empty, unreadable or not UTF-8.
+    """
+    p = Path(path)
+    if p.stat().st_size == 0:
+        raise InputError(f"{p} is empty")
+    try:
+        if p.suffix.lower() in (".geojson", ".json"):
+            data = json.loads(p.read_text(encoding="utf-8"))
+            feats = data.get("features") if isinstance(data, dict) else None
+            if not isinstance(feats, list):
+                raise InputError(f"{p} is not a GeoJSON FeatureCollection")
+            frame = pd.DataFrame([f.get("properties") or {} for f in feats]).astype("string")
+        else:
+            frame = pd.read_csv(p, dtype="string", keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, json.JSONDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(f"cannot read {p}: {exc}") from exc
+    return frame
+
+
+def load_events(path: Path | str | None = None) -> pd.DataFrame:
+    """Load and validate the events at ``path`` (default: :func:`geo.settings.events_path`).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A CSV/GeoJSON file or a folder of them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Typed events in schema order, with a boolean ``is_aggregate`` column
+        (group statements that bundle many attacks; keep them out of counts and maps).
+
+    Raises
+    ------
+    InputError, SchemaError
+        Naming the file, the row and the field of the first problem.
+
+    Examples
+    --------
+    >>> events = load_events()
+    >>> {"event_id", "adm1_pcode", "is_aggregate"} <= set(events.columns)
+    True
+    """
+    frames = []
+    for f in event_files(path):
+        raw = read_event_file(f)
+        try:
+            frames.append(validate_events(raw))
+        except InputError as exc:
+            raise type(exc)(f"{f.name}: {exc}") from exc
+    events = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    dup = events["event_id"].duplicated(keep="first") & (events["event_id"] != "")
+    if dup.any():
+        pos = int(dup.to_numpy().nonzero()[0][0])
+        raise InputError(f"duplicate event_id {events['event_id'].iloc[pos]!r}", row=pos + 1, field="event_id")
+    return events
+
+
+def reported_to_schema(reported: pd.DataFrame) -> pd.DataFrame:
+    """Map the columns of ``reported_events.csv`` to the event schema (no geocoding yet).
+
+    ``group`` becomes canonical (``Other:<name>`` → ``Other``, the name kept in
+    ``actor1``); ``target`` → ``actor2``; ``location_text`` → ``location``;
+    the curated ``province``/``district`` names are kept as ``admin1``/``admin2``
+    for the geocoder to use as context; ``source`` is the URL's host.
+    """
+    src = reported.fillna("")
+    out = pd.DataFrame(
+        {
+            "event_id": src["event_id"],
+            "event_date": src["event_date"],
+            "date_precision": src["date_precision"],
+            "group": src["group"].map(normalize_group),
+            "actor1": src["group"].map(group_actor_name),
+            "actor2": src["target"],
+            "event_type": src["event_type"],
+            "sub_event_type": src["sub_event_type"],
+            "location": src["location_text"],
+            "admin1": src["province"],
+            "admin2": src["district"],
+            "fatalities": src["fatalities"],
+            "claim_status": src["claim_status"],
+            "source_url": src["source_url"],
+            "source": src["source_url"].str.extract(r"^[a-z]+://(?:www\.)?([^/]+)", expand=False).fillna(""),
+            "notes": src["notes"],
+            "location_en": src["location_text_en"],
+            "injured": src["injured"],
+            "source_title": src["source_title"],
+            "source_date": src["source_date"],
+        }
+    )
+    out["is_aggregate"] = out["notes"].str.startswith(AGGREGATE_PREFIX)
+    return out
+
+
+def order_columns(events: pd.DataFrame) -> pd.DataFrame:
+    """Schema columns first (added empty when absent), then the others in their order."""
+    out = events.copy()
+    for c in EVENT_COLUMNS:
+        if c not in out.columns:
+            out[c] = ""
+    return out[list(EVENT_COLUMNS) + [c for c in out.columns if c not in EVENT_COLUMNS]]
