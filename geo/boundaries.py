@@ -2,7 +2,7 @@
 
 Where we look, in order:
 
-1. the folder in ``$AFGMAP_BOUNDARIES``;
+1. the folder in ``$AFGMAP_BOUNDARIES`` (when set, it must hold the files);
 2. ``data/boundaries/`` in the repository (``python -m geo download-boundaries``);
 3. ``../shared/data/boundaries/`` beside the checkout.
 
@@ -52,20 +52,25 @@ def _has_files(folder: Path) -> bool:
 def find_boundaries_dir() -> Path:
     """Return the first folder that holds the boundary files.
 
+    When ``$AFGMAP_BOUNDARIES`` is set, it must hold them: a wrong path is an
+    error, not a silent fall-back to other data.
+
     Raises
     ------
     BoundariesNotFoundError
         With the folders searched and the command that fetches the files.
     """
     env = settings.env_path(settings.BOUNDARIES_ENV)
-    for folder in candidate_dirs():
-        if folder.is_dir() and _has_files(folder):
-            return folder
     if env is not None:
+        if env.is_dir() and _has_files(env):
+            return env
         raise BoundariesNotFoundError(
             f"No boundary files in ${settings.BOUNDARIES_ENV}={env} (expected {settings.PROVINCES_FILE} and "
             f"{settings.DISTRICTS_FILE}, or the OCHA zips); fix the path, unset it, or {DOWNLOAD_HINT}."
         )
+    for folder in candidate_dirs():
+        if folder.is_dir() and _has_files(folder):
+            return folder
     searched = ", ".join(str(d) for d in candidate_dirs())
     raise BoundariesNotFoundError(f"No Afghanistan boundary files found (searched {searched}): {DOWNLOAD_HINT}.")
 

@@ -1,0 +1,49 @@
+"""Shared fixtures: paths to real data (never copies of it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geo import settings
+
+REPO = settings.REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository root."""
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data``: the real boundaries, gazetteer and source events."""
+    if not settings.SHARED_DATA_DIR.is_dir():
+        pytest.fail(f"{settings.SHARED_DATA_DIR} is missing: the tests read the real data there")
+    return settings.SHARED_DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def boundary_zips(shared_data: Path) -> Path:
+    """Folder with the two official OCHA/AGCHO shapefile zips."""
+    return shared_data / "boundaries" / "source"
+
+
+@pytest.fixture(scope="session")
+def reported_events_csv(shared_data: Path) -> Path:
+    """The real reported events as compiled (``reported_events.csv``, source form)."""
+    return shared_data / "events" / "reported_events.csv"
+
+
+@pytest.fixture(scope="session")
+def ucdp_csv(shared_data: Path) -> Path:
+    """310 real UCDP GED events (2001-2018) with coordinates."""
+    return shared_data / "events" / "ucdp_ged_afg_2001_2018_subset.csv"
+
+
+@pytest.fixture(scope="session")
+def bundled_events_csv() -> Path:
+    """The bundled default events in our schema (``data/events/reported_events.csv``)."""
+    return settings.DEFAULT_EVENTS_FILE
