@@ -32,9 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.geocode import geocode  # heavy import: only when the command runs
-
     frame = read_csv_table(Path(args.input))
+    from geo.geocode import geocode  # heavy import: only once the input is readable
+
     for opt in ("text_column", "admin1_column", "admin2_column", "lat_column", "lon_column"):
         col = getattr(args, opt)
         if col and col not in frame.columns:
