@@ -153,3 +153,44 @@ def order_columns(events: pd.DataFrame) -> pd.DataFrame:
         if c not in out.columns:
             out[c] = ""
     return out[list(EVENT_COLUMNS) + [c for c in out.columns if c not in EVENT_COLUMNS]]
+
+
+def build_default_events(reported: pd.DataFrame) -> pd.DataFrame:
+    """Turn the compiled ``reported_events.csv`` into the bundled default data, geocoded.
+
+    The place text as reported is geocoded with the compiler's curated province
+    and district names (AGCHO spellings) as context, so a named place inside the
+    district gives an exact point and otherwise the district's or province's
+    label point is used, with ``geo_precision`` saying which. Every row is kept,
+    in order; the aggregate statements are marked ``is_aggregate``.
+
+    Parameters
+    ----------
+    reported : pandas.DataFrame
+        ``reported_events.csv`` as read (strings).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Events in the schema, with the geocoder's status, candidates and note.
+    """
+    from geo.geocode import geocode
+
+    base = reported_to_schema(reported)
+    hints = base[["admin1", "admin2"]].rename(columns={"admin1": "hint_admin1", "admin2": "hint_admin2"})
+    coded = geocode(
+        pd.concat([base.drop(columns=["admin1", "admin2"]), hints], axis=1),
+        text_column="location",
+        admin1_column="hint_admin1",
+        admin2_column="hint_admin2",
+    )
+    coded = coded.drop(columns=["hint_admin1", "hint_admin2"])
+    # Aggregate statements name many provinces at once: they are not placed.
+    agg = coded["is_aggregate"]
+    for col in ("adm1_pcode", "admin1", "adm2_pcode", "admin2", "geocode_candidates"):
+        coded.loc[agg, col] = ""
+    coded.loc[agg, ["latitude", "longitude"]] = float("nan")
+    coded.loc[agg, "geo_precision"] = pd.NA
+    coded.loc[agg, "geocode_status"] = "unresolved"
+    coded.loc[agg, "geocode_note"] = "aggregate statement covering many places: not placed"
+    return order_columns(coded)
