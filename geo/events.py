@@ -18,6 +18,8 @@ from geo.groups import group_actor_name, normalize_group
 from geo.schema import (
     AGGREGATE_PREFIX,
     EVENT_COLUMNS,
+    PRECISION_DISTRICT,
+    PRECISION_PROVINCE,
     validate_events,
 )
 
@@ -174,6 +176,7 @@ def build_default_events(reported: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Events in the schema, with the geocoder's status, candidates and note.
     """
+    from geo.gazetteer import load_gazetteer
     from geo.geocode import geocode
 
     base = reported_to_schema(reported)
@@ -184,6 +187,34 @@ def build_default_events(reported: pd.DataFrame) -> pd.DataFrame:
         admin1_column="hint_admin1",
         admin2_column="hint_admin2",
     )
+    # The compiler's curated reading wins where the geocoder reads the text differently:
+    # it was checked by a person against the source; the geocoder's reading goes to the note.
+    g = load_gazetteer()
+    prov_by_name = {u.name: u for u in g.provinces.values()}
+    dist_by_name = {(u.parent, u.name): u for u in g.districts.values()}
+    for i in coded.index:
+        a1, a2 = coded.at[i, "hint_admin1"], coded.at[i, "hint_admin2"]
+        if not a1 or coded.at[i, "is_aggregate"]:
+            continue
+        prov = prov_by_name.get(a1)
+        if prov is None:
+            raise InputError(f"{a1!r} is not an AGCHO 2018 province name", row=int(i) + 1, field="province")
+        dist = dist_by_name.get((prov.pcode, a2)) if a2 else None
+        if a2 and dist is None:
+            raise InputError(f"{a2!r} is not an AGCHO 2018 district of {a1}", row=int(i) + 1, field="district")
+        want1, want2 = prov.pcode, dist.pcode if dist else ""
+        if (coded.at[i, "adm1_pcode"], coded.at[i, "adm2_pcode"]) == (want1, want2):
+            continue
+        unit = dist or prov
+        got = " / ".join(x for x in (coded.at[i, "admin1"], coded.at[i, "admin2"]) if x) or "nothing"
+        coded.loc[i, ["adm1_pcode", "admin1", "adm2_pcode", "admin2"]] = [want1, prov.name, want2, dist.name if dist else ""]
+        coded.loc[i, ["latitude", "longitude"]] = [unit.lat, unit.lon]
+        coded.at[i, "geo_precision"] = PRECISION_DISTRICT if dist else PRECISION_PROVINCE
+        coded.at[i, "geocode_status"] = "matched"
+        coded.at[i, "geocode_note"] = (
+            f"curated by the compiler as {' / '.join(x for x in (a1, a2) if x)}; "
+            f"the geocoder read the text as {got} ({coded.at[i, 'geocode_note']})"
+        )
     coded = coded.drop(columns=["hint_admin1", "hint_admin2"])
     # Aggregate statements name many provinces at once: they are not placed.
     agg = coded["is_aggregate"]

@@ -72,3 +72,35 @@ def test_empty_and_missing_files(tmp_path):
         load_events(tmp_path / "nope.csv")
     with pytest.raises(InputError, match="no event files"):
         load_events(tmp_path / "sub" if (tmp_path / "sub").mkdir() is None else None)
+
+
+def test_bundled_codes_agree_with_the_compilers_curated_names(bundled_events_csv, reported_events_csv):
+    """Independent check: join the compiled (province, district) names to the boundaries' P-codes."""
+    from geo.boundaries import load_districts, load_provinces
+
+    source = pd.read_csv(reported_events_csv, dtype=str, keep_default_na=False)
+    events = load_events(bundled_events_csv)
+    prov = dict(zip(load_provinces()["name_en"], load_provinces()["pcode"]))
+    d = load_districts()
+    dist = {(a, n): p for a, n, p in zip(d["adm1_pcode"], d["name_en"], d["pcode"])}
+    for src, ev in zip(source.itertuples(), events.itertuples()):
+        if src.notes.startswith("AGGREGATE"):
+            assert ev.is_aggregate and ev.adm1_pcode == "" and pd.isna(ev.latitude)
+            continue
+        assert ev.adm1_pcode == prov[src.province], src.event_id
+        assert ev.adm2_pcode == (dist[(prov[src.province], src.district)] if src.district else ""), src.event_id
+        # No curated district: province level, never drawn as an exact point.
+        assert ev.geo_precision == 3 if not src.district else ev.geo_precision in (1, 2)
+
+
+def test_build_default_events_keeps_every_row_and_marks_aggregates(reported_events_csv):
+    from geo.events import build_default_events
+
+    source = pd.read_csv(reported_events_csv, dtype=str, keep_default_na=False)
+    built = build_default_events(source)
+    assert list(built["event_id"]) == list(source["event_id"])
+    assert int(built["is_aggregate"].sum()) == int(source["notes"].str.startswith("AGGREGATE").sum()) == 4
+    assert set(built.loc[~built["is_aggregate"], "geocode_status"]) == {"matched"}
+    # Other:<name> keeps the name in actor1.
+    row = built[built["event_id"] == "DEV-017"].iloc[0]
+    assert row["group"] == "Other" and row["actor1"] == "National Azadagan Front"
