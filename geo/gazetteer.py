@@ -1,0 +1,485 @@
+"""The name index the geocoder searches: provinces, districts, towns, and their spellings.
+
+Sources (read from :func:`geo.settings.gazetteer_dir`, never copied into the repo):
+
+- ``afg_admin_units.csv``: the 34 provinces and 399 districts (OCHA/AGCHO 2018),
+  English and Dari names, OCHA alternative names, label points;
+- ``afg_province_name_variants.csv``: province spellings (ISO, GeoNames, press);
+- ``afg_geonames_cities500.csv``: 314 GeoNames towns with Latin and Arabic-script
+  alternate names, already joined to their district P-code;
+- :data:`ALIASES`: a small hand-written table for spellings the files lack.
+
+Every name is reduced to a *key* by :func:`name_key`, which folds the
+transliteration and script variants reports use, so ``Panjshir``, ``Panjsheer``
+and ``Panjsher`` share one key, and so do ``جبل‌السراج`` and ``جبل السراج``.
+:func:`load_gazetteer` builds the index once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from geo import settings
+from geo.errors import InputError
+
+#: Hand-written aliases: spelling -> P-code, for spellings the gazetteer lacks or
+#: folds differently. Keys are matched through :func:`name_key`, so one entry
+#: covers its hyphen/case/vowel variants. Keep it short and documented: each entry
+#: is a spelling seen in reports (UCDP, ACLED, press) for a real 2018 unit.
+ALIASES: dict[str, str] = {
+    # Panjsher
+    "Khinj": "AF0804",  # AGCHO Khenj
+    "Shotul": "AF0806",  # AGCHO Shutul
+    "Onaba": "AF0805",
+    "Unaba": "AF0805",
+    # Baghlan
+    "Khost-o-Firing": "AF0913",  # AGCHO Khost Wa Fereng
+    "Khost wa Firing": "AF0913",
+    "Khost-o-Fereng": "AF0913",
+    "Pol-e-Hesar": "AF0912",  # AGCHO Pul-e-Hisar
+    "Pul-i-Hisar": "AF0912",
+    "Baghlani Jadid": "AF0905",  # UCDP spelling
+    "Baghlan-e Markazi": "AF0905",
+    "Central Baghlan": "AF0905",
+    "بغلان مرکزی": "AF0905",
+    "بغلان المرکزی": "AF0905",  # Arabic reports
+    "Andarabs": "AF0907",
+    "Andarab": "AF0907",
+    "اندرابها": "AF0907",
+    "Dahana-i-Ghuri": "AF0902",
+    "Burka": "AF0910",
+    # Parwan / Kapisa / Kabul
+    "Jabal-us-Saraj": "AF0305",
+    "Jabal-os-Siraj": "AF0305",
+    "Jabalussaraj": "AF0305",
+    "Chaharikar": "AF0301",
+    "Hesa-e Awal": "AF0204",  # also Khenj's OCHA alt name; context decides
+    "Hesa Awal Kohistan": "AF0204",
+    "حصه اول": "AF0204",  # Dari; also Khenj's note "(حصه اول)"; context decides
+    "Hesa Duwum": "AF0202",
+    "Hesa-e Dowom": "AF0202",
+    "Hisa-i-Duwum": "AF0202",
+    "حصه دوم": "AF0202",
+    "Mahmud Raqi": "AF0201",
+    "Mahmud-e Raqi": "AF0201",
+    "Qarabagh": "AF0114",  # also AF1111 (Ghazni) through the fold; context decides
+    "Shakardara": "AF0106",
+    # Nangarhar / east
+    "Darai Nur": "AF0612",
+    "Dara-i-Nur": "AF0612",
+    "Dara-e-Noor": "AF0612",
+    "Khugiani": "AF0608",
+    "Asadabad": "AF1501",
+    "Mehtar Lam": "AF0701",
+    # North
+    "Taluqan": "AF1801",
+    "Taloqan": "AF1801",
+    "Taleqan": "AF1801",
+    "Rustaq": "AF1810",
+    "Rostaq": "AF1810",
+    "Khwaja Bahauddin": "AF1814",
+    "Khwaja Bahawoddin": "AF1814",
+    "خواجه بهاءالدین": "AF1814",
+    "Ishkamish": "AF1811",
+    "Khanabad": "AF1904",
+    "Khan Abad": "AF1904",
+    "Imam Sahib": "AF1905",
+    "Qalay-i-Zal": "AF1907",
+    "Qala-i-Zal": "AF1907",
+    "Dasht-i-Archi": "AF1906",
+    "Chardara": "AF1902",
+    "Mazari Sharif": "AF2101",
+    "Mazar-i-Sharif": "AF2101",
+    "Mazar": "AF2101",
+    "Sholgara": "AF2107",
+    "Kishindih": "AF2114",
+    "Sari Pul": "AF2201",
+    "Sangcharak": "AF2205",
+    "Shibirghan": "AF2801",
+    "Sheberghan": "AF2801",
+    "Jurm": "AF1710",
+    "Khwahan": "AF1720",
+    # West / south
+    "Injil": "AF3202",
+    "Enjil": "AF3202",
+    "Qala-I-Naw": "AF3101",
+    "Qala-i-Naw": "AF3101",
+    "Chaghcharan": "AF2301",
+    "Firozkoh": "AF2301",
+    "Nahri Sarraj": "AF3004",
+    "Gereshk": "AF3004",
+    "Nad Ali": "AF3002",
+    "Nawa-i-Barak Zayi": "AF3003",
+    "Lashkar Gah": "AF3001",
+    "Naw Zad": "AF3007",
+    "Pusht Rod": "AF3302",
+    "Khaki Safed": "AF3303",
+    "Tirin Kot": "AF2501",
+    "Tarinkot": "AF2501",
+    "Shahidi Hassas": "AF2504",
+    "Shahidi Hossas": "AF2504",
+    "Dara-i-Sufi Payin": "AF2006",
+    "Dara-i-Sufi Bala": "AF2007",
+    "Wali Muhammadi Shahid": "AF1102",
+    "Shah Wali Kot": "AF2706",
+    "Khash Rod": "AF3405",
+    "Qush Tepa": "AF2805",
+    "Shahjoy": "AF2606",
+    "Shah Joy": "AF2606",
+}
+
+#: Names that are also common words ("valley", "fort", "centre", "inside",
+#: "crime", "headquarters"...): matched only right beside a district marker.
+WEAK_NAMES: frozenset[str] = frozenset(
+    {
+        "dara", "kot", "reg", "shamal", "chal", "bak", "markaz", "bala", "shahrak", "nari",
+        "andar", "charkh", "duab", "center", "centre", "kalan", "bazar", "kushk", "shuhada",
+        "دره", "کوت", "ریگ", "شهرستان", "شهدا", "مرکز", "بالا", "اندر", "جرم", "شکی", "نرخ",
+        "چرخ", "شهرک", "مقر", "ورث", "دواب", "صناعتی", "خاص", "زاری", "باک",
+    }
+)
+
+#: GeoNames alternate names containing these words name an office ("Wuleswali X",
+#: "Markaz-e X", "ولسوالی بگرام") or a generic village ("Qaryah-ye X"): not indexed.
+_ADMIN_WORDS = re.compile(
+    r"wul[ue]s|wolus|olus|ulus|markaz|hukumat|hokumat|alaka|alaqa|qaryah|qaryeh|wilayat|"
+    r"ولسوالی|مرکز|حکومت|علاکه|کریه|ولایت"
+)
+
+#: Latin tokens dropped from keys: izafe and conjunctions (Pul-e-Hisar, Tala wa Barfak,
+#: Khost-o-Firing, Jabal-us-Saraj).
+_DROP_TOKENS = frozenset({"e", "i", "y", "ye", "yi", "us", "ul", "os", "ol", "al", "el", "wa", "va", "o", "u", "and", "w"})
+
+_ARABIC_MAP = str.maketrans(
+    {
+        "ي": "ی", "ى": "ی", "ې": "ی", "ۍ": "ی", "ئ": "ی", "ێ": "ی",
+        "ك": "ک", "ڪ": "ک", "گ": "گ", "ګ": "گ",
+        "ة": "ه", "ۀ": "ه", "ە": "ه", "ھ": "ه", "ہ": "ه", "ۂ": "ه",
+        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا",
+        "ؤ": "و", "ۇ": "و",
+        "ټ": "ت", "ډ": "د", "ړ": "ر", "ښ": "ش", "ږ": "ژ", "ڼ": "ن", "څ": "چ", "ځ": "ز",
+        "ء": "", "ـ": "", "\u200c": "", "\u200d": "", "\u200e": "", "\u200f": "", "ٔ": "", "ٕ": "",
+        "٠": "0", "١": "1", "٢": "2", "٣": "3", "٤": "4", "٥": "5", "٦": "6", "٧": "7", "٨": "8", "٩": "9",
+        "۰": "0", "۱": "1", "۲": "2", "۳": "3", "۴": "4", "۵": "5", "۶": "6", "۷": "7", "۸": "8", "۹": "9",
+        # Letters Dari spells interchangeably in names (قندهار/کندهار, قندز/کندز, ذال/زال).
+        "ق": "ک", "ط": "ت", "ذ": "ز", "ض": "ز", "ظ": "ز", "ص": "س", "ث": "س",
+        "،": ",", "؛": ";", "؟": "?", "«": '"', "»": '"', "٫": ".", "٬": ",",
+    }
+)
+_ARABIC_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
+_LATIN_APOS = re.compile("[’‘`´ʿʾ'ʼ]")
+
+
+def normalize_text(text: str) -> str:
+    """Normalise script variants without changing the words.
+
+    Arabic-script letters are unified (ي/ی, ك/ک, ۀ/ە/ة→ه, Pashto ټ/ډ/ړ/ښ→ت/د/ر/ش...),
+    diacritics, tatweel and zero-width joiners are removed (so ``جبل‌السراج`` and
+    ``جبلالسراج`` agree), Persian and Arabic-Indic digits become ASCII, Latin letters
+    lose their accents and are lower-cased, apostrophes vanish, hyphens become spaces.
+
+    Examples
+    --------
+    >>> normalize_text("Pul-e Ḩişār")
+    'pul e hisar'
+    >>> normalize_text("ناحیهٔ ۱۵ شهر كابل")
+    'ناحیه 15 شهر کابل'
+    """
+    if not isinstance(text, str):
+        return ""
+    s = unicodedata.normalize("NFKC", text).translate(_ARABIC_MAP)
+    s = _ARABIC_DIACRITICS.sub("", s)
+    # Latin: strip accents (NFKD then drop combining marks) but keep Arabic letters intact.
+    s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+    s = unicodedata.normalize("NFKC", s).translate(_ARABIC_MAP)
+    s = s.replace("ı", "i").replace("ł", "l").replace("ø", "o").replace("đ", "d")
+    s = _LATIN_APOS.sub("", s.lower())
+    s = s.replace("-", " ").replace("_", " ")
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def _fold_latin_token(tok: str, *, final: bool) -> str:
+    if not final and len(tok) >= 4 and tok[-1] in "iey" and tok[-2] not in "aeiouy":
+        tok = tok[:-1]  # izafe written on the word: Mazari Sharif, Baghlani Jadid, Pule Khumri
+    if len(tok) >= 4 and tok.endswith("h") and tok[-2] in "aeiou":
+        tok = tok[:-1]  # Goshtah/Goshta, Keshendeh/Keshende
+    return tok
+
+
+def _fold_latin(s: str) -> str:
+    s = s.replace("dzh", "j").replace("dj", "j")
+    s = s.replace("ph", "f").replace("q", "k").replace("gh", "g").replace("kh", "x").replace("v", "w")
+    s = s.replace("ee", "i").replace("oo", "u").replace("ou", "u").replace("y", "i").replace("e", "i").replace("o", "u")
+    return re.sub(r"(.)\1+", r"\1", s)
+
+
+def _fold_arabic_token(tok: str) -> str:
+    if len(tok) > 3 and tok.endswith("هی"):
+        tok = tok[:-1]  # izafe after final he: حصهی → حصه
+    return tok
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised word tokens of ``text`` (punctuation dropped).
+
+    Examples
+    --------
+    >>> tokens("Pol-e-Hesar, Baghlan")
+    ['pol', 'e', 'hesar', 'baghlan']
+    """
+    return re.findall(r"[0-9a-z\u0600-\u06ff]+", normalize_text(text))
+
+
+def key_from_tokens(toks: list[str] | tuple[str, ...]) -> str:
+    """The matching key of a sequence of normalised tokens (see :func:`name_key`)."""
+    if not toks:
+        return ""
+    if any(_ARABIC_LETTER.match(t) for t in toks):
+        # "و" (and) is dropped, alone or glued to the next word: خوست و فرنگ, تاله وبرفک.
+        out = []
+        for k, t in enumerate(toks):
+            if t == "و":
+                continue
+            if k > 0 and len(t) > 3 and t.startswith("و"):
+                t = t[1:]
+            out.append(_fold_arabic_token(t))
+        return "".join(out)
+    kept = [t for t in toks if t not in _DROP_TOKENS]
+    if not kept:
+        return ""
+    folded = [_fold_latin_token(t, final=(k == len(kept) - 1)) for k, t in enumerate(kept)]
+    return _fold_latin("".join(folded))
+
+
+def name_key(name: str) -> str:
+    """Fold a place name to the key the index uses.
+
+    Latin: lower case, no accents, no spaces or hyphens, izafe and "wa"/"o"/"and"
+    dropped, e→i, o→u, y→i, w/v, q→k, gh→g, doubled letters single.
+    Arabic script: letters unified, no spaces, no zero-width joiners, no diacritics.
+
+    Examples
+    --------
+    >>> name_key("Panjsheer") == name_key("Panjsher") == name_key("Panjshir")
+    True
+    >>> name_key("Khost-o-Firing") == name_key("Khost wa Fereng")
+    True
+    >>> name_key("جبل‌السراج") == name_key("جبل السراج")
+    True
+    """
+    return key_from_tokens(tokens(name))
+
+
+def skeleton(key: str) -> str:
+    """A consonant skeleton of a Latin key (vowels after the first letter dropped), for fuzzy fall-back.
+
+    Examples
+    --------
+    >>> skeleton(name_key("Sirkanay")) == skeleton(name_key("Sar Kani"))
+    True
+    """
+    if not key or _ARABIC_LETTER.match(key):
+        return key
+    return re.sub(r"(.)\1+", r"\1", key[0] + re.sub("[aiu]", "", key[1:]))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One way of matching a name: the unit it points to and how it got there."""
+
+    kind: str  # "province" | "district" | "place"
+    adm1_pcode: str
+    adm2_pcode: str  # "" for a province
+    name: str  # the canonical name of the unit (AGCHO for admin units, GeoNames for places)
+    matched: str  # the spelling that produced this key
+    source: str  # "name", "Dari name", "OCHA alternative name", "province variant", "alias", "GeoNames"
+    lat: float
+    lon: float
+    centre: bool = False  # district is its province's capital district; place is PPLA/PPLC
+    weak: bool = False
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A province or district: P-code, names and label point."""
+
+    pcode: str
+    name: str
+    name_da: str
+    parent: str  # province P-code of a district ("AF" for a province)
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """The loaded name index (built once per process by :func:`load_gazetteer`)."""
+
+    index: dict[str, tuple[Entry, ...]]
+    provinces: dict[str, Unit]
+    districts: dict[str, Unit]
+    centre_of: dict[str, str]  # province P-code -> capital district P-code
+    towns: dict[str, Entry]  # district P-code -> its main GeoNames town (PPLC/PPLA first)
+    max_tokens: int
+    same_name_capitals: frozenset[str] = field(default=frozenset())  # Kabul, Hirat, Kunduz... districts
+    district_keys: tuple[str, ...] = field(default=())
+    province_keys: tuple[str, ...] = field(default=())
+
+    def lookup(self, key: str) -> tuple[Entry, ...]:
+        """Entries whose key is ``key`` (empty tuple when none)."""
+        return self.index.get(key, ())
+
+
+def _split(value) -> list[str]:
+    if not isinstance(value, str) or not value.strip():
+        return []
+    return [v.strip() for v in value.split("|") if v.strip()]
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputError(
+            f"gazetteer file {path} not found; set ${settings.GAZETTEER_ENV} to the folder holding "
+            f"{settings.ADMIN_UNITS_FILE}, {settings.PROVINCE_VARIANTS_FILE} and {settings.GEONAMES_FILE}"
+        )
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+@functools.lru_cache(maxsize=4)
+def _build(folder: str) -> Gazetteer:
+    base = Path(folder)
+    units = _read(base / settings.ADMIN_UNITS_FILE)
+    variants = _read(base / settings.PROVINCE_VARIANTS_FILE)
+    geonames = _read(base / settings.GEONAMES_FILE)
+
+    provinces: dict[str, Unit] = {}
+    districts: dict[str, Unit] = {}
+    centre_of: dict[str, str] = {}
+    for r in units.itertuples(index=False):
+        u = Unit(r.pcode, r.name_en, r.name_da, r.parent_pcode, float(r.label_lat), float(r.label_lon))
+        if r.level == "1":
+            provinces[r.pcode] = u
+        else:
+            districts[r.pcode] = u
+            if "Centre" in _split(r.alt_names_en):
+                centre_of[r.parent_pcode] = r.pcode
+
+    for pcode in provinces:
+        # Kabul's district carries no "Centre" marker in the OCHA file: the capital
+        # district is then the one sharing the province's name.
+        if pcode not in centre_of:
+            same = [d for d, u in districts.items() if u.parent == pcode and name_key(u.name) == name_key(provinces[pcode].name)]
+            if same:
+                centre_of[pcode] = same[0]
+
+    index: dict[str, list[Entry]] = {}
+    max_tokens = 1
+
+    def add(spelling: str, entry_kw: dict) -> None:
+        nonlocal max_tokens
+        # Dari names carry notes in brackets, e.g. "خنج (حصه اول)": index both parts.
+        parts = [spelling] + re.findall(r"\(([^)]*)\)", spelling) + [re.sub(r"\([^)]*\)", " ", spelling)]
+        for part in dict.fromkeys(p.strip() for p in parts if p.strip()):
+            toks = tokens(part)
+            key = key_from_tokens(toks)
+            if len(key) < 3:
+                continue
+            max_tokens = max(max_tokens, len(toks))
+            e = Entry(matched=part, weak=key in WEAK_KEYS, **entry_kw)
+            bucket = index.setdefault(key, [])
+            if not any(b.kind == e.kind and b.adm1_pcode == e.adm1_pcode and b.adm2_pcode == e.adm2_pcode for b in bucket):
+                bucket.append(e)
+
+    for pcode, u in provinces.items():
+        kw = dict(kind="province", adm1_pcode=pcode, adm2_pcode="", name=u.name, lat=u.lat, lon=u.lon)
+        add(u.name, {**kw, "source": "name"})
+        add(u.name_da, {**kw, "source": "Dari name"})
+    for r in variants.itertuples(index=False):
+        u = provinces[r.adm1_pcode]
+        kw = dict(kind="province", adm1_pcode=r.adm1_pcode, adm2_pcode="", name=u.name, lat=u.lat, lon=u.lon)
+        for v in _split(r.name_variants) + [r.name_da]:
+            add(v, {**kw, "source": "province variant"})
+    alt_by_pcode = dict(zip(units["pcode"], units["alt_names_en"]))
+    for pcode, u in districts.items():
+        kw = dict(kind="district", adm1_pcode=u.parent, adm2_pcode=pcode, name=u.name, lat=u.lat, lon=u.lon,
+                  centre=centre_of.get(u.parent) == pcode)
+        add(u.name, {**kw, "source": "name"})
+        add(u.name_da, {**kw, "source": "Dari name"})
+        for alt in _split(alt_by_pcode.get(pcode)):
+            if alt != "Centre":
+                add(alt, {**kw, "source": "OCHA alternative name"})
+    for spelling, pcode in ALIASES.items():
+        u = districts[pcode]
+        kw = dict(kind="district", adm1_pcode=u.parent, adm2_pcode=pcode, name=u.name, lat=u.lat, lon=u.lon,
+                  centre=centre_of.get(u.parent) == pcode)
+        add(spelling, {**kw, "source": "alias"})
+
+    admin_keys = set(index)
+    towns: dict[str, Entry] = {}
+    rank = {"PPLC": 0, "PPLA": 1, "PPLA2": 2}
+    for r in sorted(geonames.itertuples(index=False), key=lambda r: rank.get(r.feature_code, 3)):
+        kw = dict(kind="place", adm1_pcode=r.adm1_pcode, adm2_pcode=r.adm2_pcode, name=r.asciiname,
+                  lat=float(r.latitude), lon=float(r.longitude), centre=r.feature_code in ("PPLC", "PPLA"),
+                  source="GeoNames")
+        towns.setdefault(r.adm2_pcode, Entry(matched=r.name, **kw))
+        own = [r.name, r.asciiname]
+        # Alternate names: skip machine transliterations (all lower case) and names that
+        # are already a province or district name (e.g. "Laghman" for Mehtarlam town).
+        alts = [a for a in _split(r.alt_names_latin) if not a.islower() and len(a) >= 4]
+        alts += [a for a in _split(r.alt_names_arabic_script) if len(a.replace(" ", "")) >= 3]
+        alts = [a for a in alts if not _ADMIN_WORDS.search(normalize_text(a))]
+        for spelling in own:
+            add(spelling, kw)
+        for spelling in alts:
+            if name_key(spelling) not in admin_keys:
+                add(spelling, kw)
+
+    frozen = {k: tuple(v) for k, v in index.items()}
+    dkeys = tuple(k for k, v in frozen.items() if any(e.kind == "district" for e in v))
+    pkeys = tuple(k for k, v in frozen.items() if any(e.kind == "province" for e in v))
+    def names(code: str) -> set[str]:
+        es = [e for v in frozen.values() for e in v if (e.adm2_pcode or e.adm1_pcode) == code and e.kind != "place"]
+        return {name_key(e.matched) for e in es if e.source in ("name", "Dari name", "OCHA alternative name")}
+
+    same = frozenset(d for p, d in centre_of.items() if names(d) & names(p))
+    return Gazetteer(frozen, provinces, districts, centre_of, towns, max_tokens, same, dkeys, pkeys)
+
+
+WEAK_KEYS: frozenset[str] = frozenset(name_key(w) for w in WEAK_NAMES)
+
+
+def load_gazetteer() -> Gazetteer:
+    """Load (once per process and folder) the name index from :func:`geo.settings.gazetteer_dir`.
+
+    Returns
+    -------
+    Gazetteer
+        ``index`` maps a :func:`name_key` to the :class:`Entry` objects it can mean
+        (a key may mean a province, several districts and a town at once);
+        ``provinces``/``districts`` map P-codes to :class:`Unit`; ``centre_of`` maps a
+        province to its capital district.
+
+    Raises
+    ------
+    InputError
+        When a gazetteer file is missing (the message names the folder and the variable).
+
+    Examples
+    --------
+    >>> g = load_gazetteer()
+    >>> sorted(e.adm2_pcode for e in g.lookup(name_key("Fayzabad")) if e.kind == "district")
+    ['AF1701', 'AF2808']
+    """
+    return _build(str(gazetteer_path()))
+
+
+def gazetteer_path() -> Path:
+    """The gazetteer folder in use (:func:`geo.settings.gazetteer_dir`)."""
+    return settings.gazetteer_dir()

@@ -1,0 +1,885 @@
+"""Place text (English, Dari, Pashto, Arabic) and coordinates to province and district.
+
+The geocoder never guesses. It reads a place phrase as a list of *mentions* (names
+found in the gazetteer, see :mod:`geo.gazetteer`), each with the *marker* beside it
+("district", "ولسوالی", "province", "ولایت", "city", "شهر", "PD-14", "حوزه چهارم"...),
+and then settles the answer:
+
+1. A city police district ("PD-14, Herat City", "ناحیه پانزدهم شهر کابل",
+   "Kabul's 15th district") resolves to the city's district (Kabul → AF0101).
+2. A name marked as a district, then one marked as a city, then an unmarked
+   district or town name, gives the district, *if* it is consistent with every
+   province named in the text (and with the ``admin1`` hint).
+3. A bare name that is both a province and its capital district ("Herat",
+   "Kunduz", "کابل") is a province: the district is left empty and the note says so.
+4. A name found in several provinces (Fayzabad, Baharak, Qara Bagh...) is settled
+   by a province in the text or the hints; otherwise the answer is ``ambiguous``
+   with every candidate listed.
+5. Several districts of one province, none preferred: the province (precision 3).
+6. Nothing found: ``unresolved``, with a note.
+
+Precision follows ACLED: 1 a named town, a city or a neighbourhood (GeoNames
+coordinates), or given coordinates; 2 a district (its label point); 3 a province
+(its label point). Coordinates, when given, win: the point-in-district result
+(:func:`geo.join.assign_points`) is kept and a disagreement with the stated names
+is flagged in ``geocode_note`` with the text-based answer in ``geocode_candidates``.
+
+``geocode_candidates`` format: ``"; "``-separated items, each ``"<P-code> <name>"``
+with the province in brackets for a district, e.g.
+``"AF1701 Fayzabad (Badakhshan); AF2808 Fayzabad (Jawzjan)"`` or ``"AF19 Kunduz; AF09 Baghlan"``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import math
+import re
+import sys
+from dataclasses import astuple, dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import InputError
+from geo.gazetteer import (
+    _ARABIC_LETTER,
+    WEAK_KEYS,
+    Entry,
+    Gazetteer,
+    key_from_tokens,
+    load_gazetteer,
+    name_key,
+    normalize_text,
+    skeleton,
+    tokens,
+)
+from geo.join import assign_points
+from geo.schema import GEOCODE_COLUMNS, PRECISION_DISTRICT, PRECISION_PLACE, PRECISION_PROVINCE
+
+MATCHED, AMBIGUOUS, UNRESOLVED = "matched", "ambiguous", "unresolved"
+
+#: Prefix given to an input column whose name clashes with an output column.
+INPUT_PREFIX = "input_"
+
+
+@dataclass(frozen=True)
+class GeocodeResult:
+    """The geocoder's answer for one place text; fields are the ``GEOCODE_COLUMNS``."""
+
+    adm1_pcode: str = ""
+    admin1: str = ""
+    adm2_pcode: str = ""
+    admin2: str = ""
+    latitude: float = math.nan
+    longitude: float = math.nan
+    geo_precision: int | None = None
+    geocode_status: str = UNRESOLVED
+    geocode_candidates: str = ""
+    geocode_note: str = ""
+
+
+assert tuple(f.name for f in fields(GeocodeResult)) == GEOCODE_COLUMNS
+
+# --- vocabulary (normalised tokens, see geo.gazetteer.normalize_text) -------------------
+
+_DISTRICT_WORDS = {"district", "districts", "dist", "woleswali", "wuleswali", "uluswali", "distrik", "dystrykt", "dystrykcie"}
+_PROVINCE_WORDS = {"province", "provinces", "wilayat", "velayat", "provinsi", "prowincji", "prowincja", "prowincie"}
+_CITY_WORDS = {"city", "town", "kota", "miasto", "miescie"}
+_AR_DISTRICT = {"ولسوالی", "ولسوالیو", "شهرستان", "مدیریه", "بمدیریه", "لمدیریه", "ولسوالیهای", "شهرستانهای", "علاقهداری"}
+_AR_PROVINCE = {"ولایت", "ولایات", "استان", "ولایه", "بولایه", "لولایه", "ولایتهای", "استانهای", "ولایتی"}
+_AR_CITY = {"شهر", "مدینه", "بمدینه", "شار", "مرکز", "بمرکز"}
+_PLURAL = {"ها", "های"}
+#: A name followed by one of these is an institution, not a place ("Kabul Bank").
+_INSTITUTION_AFTER = {"bank", "university", "polytechnic", "times", "news", "tv", "press"}
+
+#: "Bandar-e Khan Abad" is the terminal for the Khan Abad road, inside another town:
+#: a name after one of these is a destination, not the place.
+_ROAD_HEAD_BEFORE = {"bandar", "بندر", "road", "highway", "شاهراه", "جاده", "سرک"}
+
+_EN_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "twentieth": 20,
+}
+_FA_UNITS = {"یکم": 1, "اول": 1, "دوم": 2, "سوم": 3, "چهارم": 4, "پنجم": 5, "ششم": 6, "هفتم": 7, "هشتم": 8, "نهم": 9}
+_FA_ORDINALS = {
+    **_FA_UNITS, "دهم": 10, "یازدهم": 11, "دوازدهم": 12, "سیزدهم": 13, "چهاردهم": 14, "پانزدهم": 15,
+    "پانزدهمین": 15, "شانزدهم": 16, "هفدهم": 17, "هفتدهم": 17, "هجدهم": 18, "هژدهم": 18, "هیجدهم": 18,
+    "نزدهم": 19, "نوزدهم": 19, "بیستم": 20,
+}
+_PD_AR = {"ناحیه", "حوزه", "ناحیهی", "حوزهی", "ناحیه‌ی"}
+_PD_EN_BEFORE = {"police", "security", "municipal", "city", "pd", "nahia", "nahiya", "nahiyah", "precinct"}
+_MAX_PD = 22
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Mention:
+    start: int
+    end: int
+    text: str
+    entries: tuple[Entry, ...]
+    marker: str | None = None  # "district" | "province" | "city"
+    fuzzy: bool = False
+    how: str = ""
+
+
+def _words(text: str) -> tuple[list[str], list[bool]]:
+    """Tokens and, for each, whether a punctuation break precedes it."""
+    norm = normalize_text(text)
+    words: list[str] = []
+    brk: list[bool] = []
+    pending = False
+    for m in re.finditer(r"[0-9a-z\u0600-\u06ff]+|[,;:()\[\]/.!?…]", norm):
+        t = m.group(0)
+        if not t[0].isalnum() and not ("\u0600" <= t[0] <= "\u06ff"):
+            pending = True
+            continue
+        words.append(t)
+        brk.append(pending)
+        pending = False
+    return words, brk
+
+
+def _is_ar(t: str) -> bool:
+    return bool(t) and "\u0600" <= t[0] <= "\u06ff"
+
+
+def _ordinal(words: list[str], i: int) -> tuple[int | None, int]:
+    """Read an ordinal or number at ``words[i]``; return (value, tokens used)."""
+    if i >= len(words):
+        return None, 0
+    t = words[i]
+    m = re.fullmatch(r"(\d{1,2})(st|nd|rd|th|m|om|um)?", t)
+    if m:
+        return int(m.group(1)), 1
+    m = re.fullmatch(r"pd(\d{1,2})", t)
+    if m:
+        return int(m.group(1)), 1
+    if t in _EN_ORDINALS:
+        return _EN_ORDINALS[t], 1
+    if t == "twenty" and i + 1 < len(words) and words[i + 1] in _EN_ORDINALS and _EN_ORDINALS[words[i + 1]] < 10:
+        return 20 + _EN_ORDINALS[words[i + 1]], 2
+    if t.startswith("twenty") and t[6:] in _EN_ORDINALS:
+        return 20 + _EN_ORDINALS[t[6:]], 1
+    if t in _FA_ORDINALS:
+        return _FA_ORDINALS[t], 1
+    if t == "بیست" and i + 2 < len(words) and words[i + 1] == "و" and words[i + 2] in _FA_UNITS:
+        return 20 + _FA_UNITS[words[i + 2]], 3
+    return None, 0
+
+
+def _find_pd(words: list[str]) -> tuple[int | None, set[int]]:
+    """A city police-district number and the token positions it used (not names)."""
+    n = len(words)
+    for i, t in enumerate(words):
+        used: set[int] = set()
+        num = None
+        if t in _PD_AR:
+            j = i + 1
+            if j < n and words[j] == "امنیتی":
+                j += 1
+            num, k = _ordinal(words, j)
+            if num is not None:
+                used = set(range(i, j + k))
+                if j + k < n and words[j + k] == "امنیتی":
+                    used.add(j + k)
+        elif re.fullmatch(r"pd\d{1,2}", t):
+            num, _ = _ordinal(words, i)
+            used = {i}
+        elif t in ("pd", "nahia", "nahiya", "nahiyah", "precinct") and i + 1 < n:
+            num, k = _ordinal(words, i + 1)
+            used = set(range(i, i + 1 + k))
+        elif t in ("district", "districts") and i + 1 < n and i > 0 and words[i - 1] in _PD_EN_BEFORE:
+            num, k = _ordinal(words, i + 1)  # "police district 14", "city district 15"
+            used = set(range(i - 1, i + 1 + k))
+        elif t in ("district", "districts") and i + 1 < n and re.fullmatch(r"\d{1,2}", words[i + 1]):
+            num, k = _ordinal(words, i + 1)  # "district 15"
+            used = set(range(i, i + 1 + k))
+        elif not _is_ar(t) and not t.isdigit():
+            # "15th district", "fifteenth police district", "10th security district"
+            val, k = _ordinal(words, i)
+            if val is not None:
+                j = i + k
+                while j < n and words[j] in ("police", "security", "municipal", "city"):
+                    j += 1
+                if j < n and words[j] in ("district", "pd", "precinct"):
+                    num = val
+                    used = set(range(i, j + 1))
+        if num is not None and 1 <= num <= _MAX_PD:
+            return num, used
+    return None, set()
+
+
+def _marker(words: list[str], brk: list[bool], s: int, e: int) -> str | None:
+    """The marker beside the name at ``words[s:e]``: before it first, then after it.
+
+    A marker counts only when no punctuation separates it from the name
+    ("Muqur district (Ghazni)": "district" belongs to Muqur, not to Ghazni),
+    except "capital, Kabul".
+    """
+    n = len(words)
+    joined_before = s >= 1 and not brk[s]
+    b = words[s - 1] if s >= 1 else ""
+    b2 = words[s - 2] if s >= 2 and not brk[s - 1] else ""
+    a = words[e] if e < n and not brk[e] else ""
+    if _is_ar(words[s]):
+        if joined_before:
+            word = b2 if b in _PLURAL else b
+            if word in _AR_DISTRICT:
+                return "district"
+            if word in _AR_PROVINCE:
+                return "province"
+            if word in _AR_CITY:
+                return "city"
+        if a in _AR_DISTRICT:
+            return "district"
+        if a in _AR_PROVINCE:
+            return "province"
+        if a == "شار":
+            return "city"
+        return None
+    if a in ("district", "districts", "dist", "woleswali", "wuleswali", "uluswali"):
+        return "district"
+    if a in _PROVINCE_WORDS:
+        return "province"
+    if a in ("city", "town"):
+        return "city"
+    if b == "capital":
+        return "city"
+    if not joined_before:
+        return None
+    if b == "of" and b2 in _DISTRICT_WORDS:
+        return "district"
+    if b == "of" and b2 in _PROVINCE_WORDS:
+        return "province"
+    if b == "of" and b2 in _CITY_WORDS:
+        return "city"
+    if b == "kota" and b2 != "ibu":
+        return "city"
+    if b in ("provinsi", "prowincji", "province", "wilayat"):
+        return "province"
+    if b in ("district", "woleswali", "wuleswali"):
+        return "district"
+    return None
+
+
+def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
+    """Find the mentions (longest match first) and a police-district number."""
+    words, brk = _words(text)
+    if not words:
+        return [], None, ""
+    pd_num, pd_used = _find_pd(words)
+    mentions: list[_Mention] = []
+    taken = [False] * len(words)
+    for i in pd_used:
+        taken[i] = True
+    n = len(words)
+    i = 0
+    while i < n:
+        if taken[i]:
+            i += 1
+            continue
+        found = None
+        for L in range(min(g.max_tokens, n - i), 0, -1):
+            span = words[i : i + L]
+            if any(taken[i + 1 : i + L]) or any(brk[i + 1 : i + L]):
+                continue
+            if any(_is_ar(t) for t in span) and not all(_is_ar(t) for t in span):
+                continue
+            key = key_from_tokens(span)
+            entries = g.lookup(key)
+            if not entries and _is_ar(span[0]) and len(span[0]) > 3 and span[0][0] in "بول":
+                # Glued prepositions and conjunctions: بولایت, وبغلان, لکابل.
+                entries = g.lookup(key_from_tokens([span[0][1:]] + span[1:]))
+            if not entries and L == 1 and _is_ar(span[0]) and len(span[0]) > 4 and span[0].endswith("ی"):
+                entries = g.lookup(key_from_tokens([span[0][:-1]]))  # izafe: یفتلبالای
+            if not entries and L == 1 and not _is_ar(span[0]) and span[0].endswith("s") and len(span[0]) > 4:
+                entries = g.lookup(key_from_tokens([span[0][:-1]]))  # possessive: Kabul's
+            if entries:
+                found = (L, entries)
+                break
+        if found is None:
+            i += 1
+            continue
+        L, entries = found
+        s, e = i, i + L
+        if (e < n and words[e] in _INSTITUTION_AFTER) or (s > 0 and words[s - 1] in _ROAD_HEAD_BEFORE):
+            i = e
+            continue
+        marker = _marker(words, brk, s, e)
+        how = ""
+        if marker == "district" and not any(x.kind == "district" for x in entries):
+            # "Chahar Burjak district": a town of that name is not the district; look for the district.
+            found = _closest(key_from_tokens(words[s:e]), "district", g)
+            if found is not None:
+                entries, how = found
+        if all(x.weak for x in entries) and marker != "district":
+            i += 1
+            continue
+        mentions.append(_Mention(s, e, " ".join(words[s:e]), entries, marker, fuzzy=bool(how), how=how))
+        for k in range(s, e):
+            taken[k] = True
+        i = e
+    mentions += _fuzzy(words, taken, g)
+    return mentions, pd_num, " ".join(words)
+
+
+_FUZZY: list = []
+
+
+def _fuzzy_tables(g: Gazetteer) -> tuple[dict, dict]:
+    """Skeleton -> keys and word -> district P-codes, built once per gazetteer."""
+    if not _FUZZY or _FUZZY[0] is not g:
+        skel: dict[tuple[str, str], set[str]] = {}
+        for kind, keys in (("district", g.district_keys), ("province", g.province_keys)):
+            for k in keys:
+                skel.setdefault((kind, skeleton(k)), set()).add(k)
+        words: dict[str, set[str]] = {}
+        for d, u in g.districts.items():
+            toks = [t for t in tokens(u.name) if key_from_tokens([t])]
+            if len(toks) > 1:
+                for t in toks:
+                    k = key_from_tokens([t])
+                    if len(k) >= 4 and k not in WEAK_KEYS:
+                        words.setdefault(k, set()).add(d)
+        _FUZZY[:] = [g, skel, words]
+    return _FUZZY[1], _FUZZY[2]
+
+
+def _closest(key: str, kind: str, g: Gazetteer) -> tuple[tuple[Entry, ...], str] | None:
+    """Entries of the one unit of ``kind`` whose name is closest to ``key``, or None.
+
+    Tried in order, each accepted only when it points to a single unit: a close
+    spelling (difflib ratio >= 0.84), the same consonant skeleton, and (districts)
+    one distinctive word of a longer name ("Archi" for Dasht-e-Archi).
+    """
+    if len(key) < 4:
+        return None
+
+    def of(keys) -> tuple[Entry, ...]:
+        return tuple(x for k in keys for x in g.lookup(k) if x.kind == kind)
+
+    def units(es) -> set[str]:
+        return {x.adm2_pcode or x.adm1_pcode for x in es}
+
+    pool = g.district_keys if kind == "district" else g.province_keys
+    if len(key) >= 5:
+        close = difflib.get_close_matches(key, pool, n=4, cutoff=0.84)
+        if close:
+            best = difflib.SequenceMatcher(None, key, close[0]).ratio()
+            tied = [c for c in close if difflib.SequenceMatcher(None, key, c).ratio() >= best - 0.02]
+            es = of(tied)
+            if len(units(es)) == 1:
+                return es, "close spelling"
+            return None
+    skel, words = _fuzzy_tables(g)
+    if not _ARABIC_LETTER.match(key) and len(skeleton(key)) >= 4:
+        es = of(skel.get((kind, skeleton(key)), ()))
+        if len(units(es)) == 1:
+            return es, "same consonants"
+    if kind == "district" and key in words and len(words[key]) == 1:
+        d = next(iter(words[key]))
+        es = tuple(x for x in g.lookup(name_key(g.districts[d].name)) if x.adm2_pcode == d and x.kind == "district")
+        if es:
+            return es, "part of the name"
+    return None
+
+
+def _fuzzy(words: list[str], taken: list[bool], g: Gazetteer) -> list[_Mention]:
+    """Spellings the gazetteer lacks, only right beside a district/province marker."""
+    out: list[_Mention] = []
+    n = len(words)
+    for i, t in enumerate(words):
+        if t in ("district", "province") or t in _AR_DISTRICT or t in _AR_PROVINCE:
+            kind = "district" if (t == "district" or t in _AR_DISTRICT) else "province"
+        else:
+            continue
+        if _is_ar(t):
+            spans = [(i + 1, i + 1 + L) for L in (3, 2, 1)]
+            if t in ("ولسوالی", "ولایت"):
+                spans += [(i - L, i) for L in (2, 1)]
+        else:
+            spans = [(i - L, i) for L in (3, 2, 1)]
+        for s, e in spans:
+            if s < 0 or e > n or any(taken[s:e]):
+                continue
+            span = words[s:e]
+            if any(_is_ar(x) != _is_ar(t) for x in span) or any(x in _DISTRICT_WORDS | _PROVINCE_WORDS | {"the", "of", "in"} for x in span):
+                continue
+            found = _closest(key_from_tokens(span), kind, g)
+            if found is None:
+                continue
+            out.append(_Mention(s, e, " ".join(span), found[0], kind, fuzzy=True, how=found[1]))
+            for k in range(s, e):
+                taken[k] = True
+            break
+    return out
+
+
+# --- resolution --------------------------------------------------------------------------
+
+# Tiers of district evidence: lower is stronger.
+_T_PD, _T_DISTRICT, _T_CITY, _T_NAME, _T_PLACE = 0, 1, 2, 3, 4
+
+
+@dataclass
+class _Reading:
+    """How one mention was read: a province, or district candidates at a tier."""
+
+    mention: _Mention
+    provinces: set[str]
+    districts: dict[str, Entry]  # adm2 -> best entry (a place entry if a town matched)
+    tier: int
+    why: str
+    strong: bool
+
+
+def _read_mention(m: _Mention, g: Gazetteer) -> _Reading:
+    prov = [e for e in m.entries if e.kind == "province"]
+    dist = [e for e in m.entries if e.kind == "district"]
+    place = [e for e in m.entries if e.kind == "place"]
+
+    def ddict(es: list[Entry]) -> dict[str, Entry]:
+        out: dict[str, Entry] = {}
+        for e in es:
+            cur = out.get(e.adm2_pcode)
+            if cur is None or (cur.kind == "district" and e.kind == "place"):
+                out[e.adm2_pcode] = e
+        return out
+
+    if m.marker == "province" and prov:
+        return _Reading(m, {e.adm1_pcode for e in prov}, {}, 9, "province", True)
+    if m.marker == "district" and (dist or place):
+        es = dist or place
+        return _Reading(m, set(), {e.adm2_pcode: e for e in es}, _T_DISTRICT, "district", True)
+    if m.marker == "city":
+        centres = [e for e in dist + place if e.centre]
+        if prov and not centres and not dist:
+            # "centre of Kapisa", "city of Kunduz" where only the province matched: the capital.
+            pc = prov[0].adm1_pcode
+            if pc in g.centre_of:
+                d = g.centre_of[pc]
+                town = g.towns.get(d)
+                e = town if town is not None and town.centre else _district_entry(g, d)
+                return _Reading(m, set(), {d: e}, _T_CITY, "city", True)
+        pool = centres or dist or place
+        if pool:
+            # Prefer the town entry of a district, for its coordinates.
+            out = {}
+            for e in pool:
+                out[e.adm2_pcode] = e
+            for d in list(out):
+                town = g.towns.get(d)
+                if out[d].kind == "district" and town is not None and town.centre:
+                    out[d] = town
+            return _Reading(m, set(), out, _T_CITY, "city", True)
+    if prov:
+        return _Reading(m, {e.adm1_pcode for e in prov}, {}, 9, "province", m.marker == "province")
+    capitals = {e.adm2_pcode for e in dist + place}
+    if m.marker is None and len(capitals) == 1 and capitals <= g.same_name_capitals:
+        # A bare spelling of a capital that shares its province's name (قندز, Kabulo): the province.
+        return _Reading(m, {g.districts[next(iter(capitals))].parent}, {}, 9, "province", False)
+    if dist:
+        return _Reading(m, set(), ddict(dist + [p for p in place if p.adm2_pcode in {d.adm2_pcode for d in dist}]),
+                        _T_NAME, "name", m.marker is not None)
+    return _Reading(m, set(), ddict(place), _T_PLACE, "place", m.marker is not None)
+
+
+def _district_entry(g: Gazetteer, d: str) -> Entry:
+    u = g.districts[d]
+    return Entry("district", u.parent, d, u.name, u.name, "name", u.lat, u.lon, centre=True)
+
+
+def _label(g: Gazetteer, code: str) -> str:
+    if len(code) == 4:
+        return f"{code} {g.provinces[code].name}"
+    u = g.districts[code]
+    return f"{code} {u.name} ({g.provinces[u.parent].name})"
+
+
+def _candidates(g: Gazetteer, codes) -> str:
+    return "; ".join(_label(g, c) for c in sorted(set(codes)))
+
+
+def _province_result(g: Gazetteer, pc: str, note: str, candidates: str = "") -> GeocodeResult:
+    u = g.provinces[pc]
+    return GeocodeResult(pc, u.name, "", "", u.lat, u.lon, PRECISION_PROVINCE, MATCHED, candidates, note)
+
+
+def _district_result(g: Gazetteer, e: Entry, d: str, note: str, *, place_ok: bool) -> GeocodeResult:
+    u = g.districts[d]
+    p = g.provinces[u.parent]
+    if e.kind == "place" and place_ok:
+        return GeocodeResult(u.parent, p.name, d, u.name, e.lat, e.lon, PRECISION_PLACE, MATCHED, "", note)
+    return GeocodeResult(u.parent, p.name, d, u.name, u.lat, u.lon, PRECISION_DISTRICT, MATCHED, "", note)
+
+
+def _describe(r: _Reading, g: Gazetteer, d: str | None = None) -> str:
+    m = r.mention
+    if d is None:
+        names = sorted({g.provinces[p].name for p in r.provinces})
+        return f"province '{'/'.join(names)}'"
+    e = r.districts[d]
+    u = g.districts[d]
+    kind = {"district": "district", "city": "city", "name": "district", "place": "place"}[r.why]
+    label = f"{kind} '{u.name}'" if e.kind != "place" else f"town '{e.name}' in district '{u.name}'"
+    if e.source == "alias":
+        label += f" (alias '{e.matched}')"
+    elif m.fuzzy:
+        label += f" ({m.how} '{m.text}')"
+    return f"{label} in province '{g.provinces[u.parent].name}'"
+
+
+def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult:
+    g = load_gazetteer()
+    mentions, pd_num, _ = _scan(text, g) if text else ([], None, "")
+    readings = [_read_mention(m, g) for m in mentions]
+
+    hint_provinces: set[str] = set()
+    if admin1:
+        for m in _scan(admin1, g)[0]:
+            hint_provinces |= {e.adm1_pcode for e in m.entries if e.kind == "province"}
+        if not hint_provinces:
+            hint_provinces |= {e.adm1_pcode for m in _scan(admin1, g)[0] for e in m.entries}
+    if admin2:
+        hint_mentions, _, _ = _scan(admin2, g)
+        for k, m in enumerate(hint_mentions):
+            if k == 0 and m.marker is None:
+                m.marker = "district"
+            readings.append(_read_mention(m, g))
+
+    # Police district of a city: the city is the mention nearest the PD marker that can be a city.
+    pd_reading = None
+    if pd_num is not None:
+        cities = [r for r in readings if r.why == "city"]
+        if not cities:
+            for r in readings:
+                ms = r.mention
+                cands = [e for e in ms.entries if (e.kind in ("district", "place") and e.centre)]
+                if cands:
+                    d = {e.adm2_pcode for e in cands}
+                    if len(d) == 1:
+                        dd = d.pop()
+                        town = g.towns.get(dd)
+                        cities.append(_Reading(ms, set(), {dd: town if town and town.centre else cands[0]}, _T_PD, "city", True))
+        if cities:
+            pd_reading = cities[0]
+            pd_reading.tier = _T_PD
+            readings = [r for r in readings if r.mention is not pd_reading.mention] + [pd_reading]
+
+    strong_prov = set(hint_provinces)
+    weak_prov: set[str] = set()
+    prov_readings = [r for r in readings if r.provinces]
+    for r in prov_readings:
+        (strong_prov if r.strong else weak_prov).update(r.provinces)
+    all_prov = strong_prov | weak_prov
+
+    dist_readings = [r for r in readings if r.districts]
+    if dist_readings:
+        best_tier = min(r.tier for r in dist_readings)
+        top = [r for r in dist_readings if r.tier == best_tier]
+        top_strong = any(r.strong or r.tier <= _T_CITY for r in top)
+        cands_all: dict[str, tuple[Entry, _Reading]] = {}
+        for r in top:
+            for d, e in r.districts.items():
+                cur = cands_all.get(d)
+                if cur is None or (cur[0].kind == "district" and e.kind == "place"):
+                    cands_all[d] = (e, r)
+        cands = cands_all
+        conflict = None
+        if strong_prov:
+            cands = {d: v for d, v in cands_all.items() if g.districts[d].parent in strong_prov}
+            conflict = strong_prov if not cands else None
+        elif weak_prov:
+            filtered = {d: v for d, v in cands_all.items() if g.districts[d].parent in weak_prov}
+            if filtered:
+                cands = filtered
+            elif not top_strong:
+                conflict = weak_prov
+        if conflict:
+            # The district named is in none of the provinces named: do not pick.
+            codes = set(cands_all) | conflict
+            return GeocodeResult(
+                geocode_status=AMBIGUOUS,
+                geocode_candidates=_candidates(g, codes),
+                geocode_note=f"the district named ('{top[0].mention.text}') is not in the province named "
+                f"({', '.join(sorted(g.provinces[p].name for p in conflict))})",
+            )
+        if len({g.districts[d].parent for d in cands}) > 1:
+            # Same name in several provinces; a lower-tier mention may settle it (e.g. a town).
+            lower = {d for r in dist_readings if r.tier > best_tier for d in r.districts}
+            narrowed = {d: v for d, v in cands.items() if d in lower}
+            if len(narrowed) == 1:
+                cands = narrowed
+        provs = {g.districts[d].parent for d in cands}
+        if len(provs) > 1:
+            return GeocodeResult(
+                geocode_status=AMBIGUOUS,
+                geocode_candidates=_candidates(g, cands),
+                geocode_note=f"'{top[0].mention.text}' names places in {len(provs)} provinces and nothing in the text "
+                "settles which",
+            )
+        pc = provs.pop()
+        # Any other district-level mention pointing only to another province contradicts the answer.
+        ignored_places = []
+        for r in dist_readings:
+            if r in top:
+                continue
+            if r.tier == _T_PLACE and top_strong:
+                ignored_places.append(r.mention.text)  # GeoNames names are often common words
+                continue
+            parents = {g.districts[d].parent for d in r.districts}
+            if pc not in parents and not (parents & strong_prov):
+                codes = set(cands) | set(r.districts)
+                return GeocodeResult(
+                    geocode_status=AMBIGUOUS,
+                    geocode_candidates=_candidates(g, codes),
+                    geocode_note=f"'{top[0].mention.text}' and '{r.mention.text}' point to different provinces",
+                )
+        ignored = sorted(weak_prov - {pc})
+        extra = ""
+        if ignored:
+            extra = "; also named: " + ", ".join(g.provinces[p].name for p in ignored)
+        if ignored_places:
+            extra += "; ignored: " + ", ".join(repr(t) for t in ignored_places)
+        if len(cands) == 1:
+            d, (e, r) = next(iter(cands.items()))
+            desc = _describe(r, g, d)
+            if r.tier == _T_PD:
+                town = g.towns.get(d)
+                note = f"police district {pd_num} of {g.districts[d].name} city: {desc}"
+                ent = town if town is not None else e
+                return _district_result(g, ent, d, note + extra, place_ok=True)
+            place_ok = r.tier in (_T_CITY, _T_NAME, _T_PLACE) and e.kind == "place"
+            return _district_result(g, e, d, desc + extra, place_ok=place_ok)
+        # Several districts in one province: prefer the one a marked mention named.
+        names = ", ".join(g.districts[d].name for d in sorted(cands))
+        return _province_result(g, pc, f"province '{g.provinces[pc].name}': several districts named ({names}), "
+                                "none preferred", _candidates(g, cands))
+
+    if pd_num is not None and not all_prov:
+        return GeocodeResult(geocode_note=f"police district {pd_num} named without a city")
+    if len(all_prov) == 1 or (len(strong_prov) == 1):
+        pc = next(iter(strong_prov)) if len(strong_prov) == 1 else next(iter(all_prov))
+        r = next((r for r in prov_readings if pc in r.provinces), None)
+        note = f"province '{g.provinces[pc].name}'"
+        if r is not None:
+            shared = [e for e in r.mention.entries if e.kind in ("district", "place") and e.adm1_pcode == pc]
+            if shared:
+                note += f"; the district '{g.districts[shared[0].adm2_pcode].name}' shares the name, not chosen " \
+                        "without 'city' or a district marker"
+            elif not any(e.kind == "province" and e.source in ("name", "Dari name") for e in r.mention.entries):
+                note += f" (as '{r.mention.text}')"
+        else:
+            note += " (from the admin1 hint)"
+        if pd_num is not None:
+            note += f"; police district {pd_num} named but no city recognised"
+        others = sorted(weak_prov - {pc})
+        if others:
+            note += "; also named: " + ", ".join(g.provinces[p].name for p in others)
+        return _province_result(g, pc, note)
+    if len(all_prov) > 1:
+        return GeocodeResult(geocode_status=AMBIGUOUS, geocode_candidates=_candidates(g, all_prov),
+                             geocode_note=f"{len(all_prov)} provinces named and no district settles which")
+    if not text or not text.strip():
+        return GeocodeResult(geocode_note="no place text")
+    return GeocodeResult(geocode_note="no province, district or town name recognised")
+
+
+@functools.lru_cache(maxsize=65536)
+def _cached(text: str, admin1: str, admin2: str) -> GeocodeResult:
+    return _resolve(text, admin1 or None, admin2 or None)
+
+
+def _clean(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    return str(value).strip()
+
+
+def geocode_text(text: str, *, admin1: str | None = None, admin2: str | None = None) -> GeocodeResult:
+    """Geocode one place phrase (no coordinates).
+
+    Parameters
+    ----------
+    text : str
+        The place as reported, in English, Dari, Pashto or Arabic.
+    admin1, admin2 : str, optional
+        Province / district names known from elsewhere (context, not orders:
+        a district that contradicts ``admin1`` gives ``ambiguous``).
+
+    Returns
+    -------
+    GeocodeResult
+        Never raises for odd input: empty text gives ``unresolved`` with a note.
+
+    Examples
+    --------
+    >>> r = geocode_text("Shotul district in Panjshir")
+    >>> r.adm2_pcode, r.geocode_status
+    ('AF0806', 'matched')
+    >>> geocode_text("Fayzabad").geocode_status
+    'ambiguous'
+    """
+    return _cached(_clean(text), _clean(admin1), _clean(admin2))
+
+
+# --- frames ------------------------------------------------------------------------------
+
+
+def geocode(
+    frame: pd.DataFrame,
+    *,
+    text_column: str = "location",
+    admin1_column: str | None = None,
+    admin2_column: str | None = None,
+    lat_column: str | None = None,
+    lon_column: str | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Geocode every row of ``frame``; return a copy with the 10 ``GEOCODE_COLUMNS`` appended.
+
+    Every input row and column is kept, in order. An input column named like an
+    output column (e.g. an input ``latitude``) is renamed ``input_<name>`` so
+    nothing is lost. The input frame is not modified.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows to geocode.
+    text_column : str, default "location"
+        The place text column.
+    admin1_column, admin2_column : str, optional
+        Province / district names used as context (e.g. UCDP ``adm_2``).
+    lat_column, lon_column : str, optional
+        Coordinates. When given and inside (or within
+        :data:`geo.settings.OUTSIDE_SNAP_M` of) Afghanistan, the point-in-district
+        result is kept (precision 1); when the place text disagrees, the note says
+        so and ``geocode_candidates`` lists the text-based answer. Swapped
+        latitude/longitude are detected and corrected (with a note).
+    progress : bool, default False
+        Show a tqdm progress bar on stderr.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The input columns, then ``adm1_pcode, admin1, adm2_pcode, admin2, latitude,
+        longitude, geo_precision`` (nullable Int64), ``geocode_status`` (matched |
+        ambiguous | unresolved), ``geocode_candidates``, ``geocode_note``.
+
+    Raises
+    ------
+    InputError
+        When a named column is missing (the message lists the available ones).
+
+    Examples
+    --------
+    >>> out = geocode(pd.DataFrame({"location": ["Khinj", "PD-14, Herat City", ""]}))
+    >>> out["adm2_pcode"].tolist(), out["geocode_status"].tolist()
+    (['AF0804', 'AF3201', ''], ['matched', 'matched', 'unresolved'])
+    """
+    for name, col in (("text_column", text_column), ("admin1_column", admin1_column),
+                      ("admin2_column", admin2_column), ("lat_column", lat_column), ("lon_column", lon_column)):
+        if col is not None and col not in frame.columns:
+            raise InputError(f"{name}={col!r} is not a column; available columns: {list(frame.columns)}", field=col)
+    if (lat_column is None) != (lon_column is None):
+        raise InputError("give both lat_column and lon_column, or neither", field=lat_column or lon_column)
+
+    n = len(frame)
+    texts = [_clean(v) for v in frame[text_column].tolist()]
+    a1 = [_clean(v) for v in frame[admin1_column].tolist()] if admin1_column else [""] * n
+    a2 = [_clean(v) for v in frame[admin2_column].tolist()] if admin2_column else [""] * n
+    keys = list(zip(texts, a1, a2))
+    unique = list(dict.fromkeys(keys))
+    it = unique
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(unique, desc="geocoding", unit="place", file=sys.stderr)
+    solved = {k: _cached(*k) for k in it}
+    results = [solved[k] for k in keys]
+
+    if lat_column is not None:
+        lat = pd.to_numeric(frame[lat_column], errors="coerce").to_numpy(dtype="float64")
+        lon = pd.to_numeric(frame[lon_column], errors="coerce").to_numpy(dtype="float64")
+        results = _with_coordinates(results, lon, lat)
+
+    out = frame.copy()
+    clash = [c for c in GEOCODE_COLUMNS if c in out.columns]
+    if clash:
+        out = out.rename(columns={c: INPUT_PREFIX + c for c in clash})
+    cols = list(zip(*(astuple(r) for r in results))) if results else [[] for _ in GEOCODE_COLUMNS]
+    for name, values in zip(GEOCODE_COLUMNS, cols):
+        if name in ("latitude", "longitude"):
+            out[name] = pd.array(list(values), dtype="float64")
+        elif name == "geo_precision":
+            out[name] = pd.array([pd.NA if v is None else int(v) for v in values], dtype="Int64")
+        else:
+            out[name] = pd.array(list(values), dtype="object") if n else pd.Series(dtype="object")
+    return out
+
+
+def _with_coordinates(results: list[GeocodeResult], lon: np.ndarray, lat: np.ndarray) -> list[GeocodeResult]:
+    g = load_gazetteer()
+    has = np.isfinite(lon) & np.isfinite(lat)
+    if not has.any():
+        return results
+    assigned = assign_points(lon, lat)
+    swapped = np.zeros(len(lon), dtype=bool)
+    miss = has & (assigned["adm2_pcode"].to_numpy() == "")
+    if miss.any():
+        alt = assign_points(lat[miss], lon[miss])
+        ok = alt["adm2_pcode"].to_numpy() != ""
+        rows = np.flatnonzero(miss)[ok]
+        for col in ("adm1_pcode", "adm2_pcode", "assign_note"):
+            assigned.loc[rows, col] = alt[col].to_numpy()[ok]
+        swapped[rows] = True
+    out = []
+    for i, r in enumerate(results):
+        if not has[i]:
+            out.append(r)
+            continue
+        d = assigned.at[i, "adm2_pcode"]
+        note = assigned.at[i, "assign_note"]
+        if not d:
+            out.append(_replace(r, geocode_note=_join_notes(r.geocode_note, f"coordinates not used: {note}")))
+            continue
+        pc = g.districts[d].parent
+        y, x = (lon[i], lat[i]) if swapped[i] else (lat[i], lon[i])
+        parts = [f"point in district '{g.districts[d].name}' ({g.provinces[pc].name}) from the coordinates"]
+        if swapped[i]:
+            parts.append("latitude and longitude were swapped in the input and were corrected")
+        if note:
+            parts.append(note)
+        cand = ""
+        disagree = (r.adm2_pcode and r.adm2_pcode != d) or (r.adm1_pcode and r.adm1_pcode != pc)
+        if r.geocode_status == AMBIGUOUS and r.geocode_candidates:
+            codes = [c.split(" ")[0] for c in r.geocode_candidates.split("; ")]
+            if d not in codes and pc not in codes:
+                disagree = True
+        if disagree:
+            text_ans = r.geocode_candidates if r.geocode_status == AMBIGUOUS else _candidates(g, [r.adm2_pcode or r.adm1_pcode])
+            parts.append(f"FLAG: the stated names disagree with the coordinates (text gives {text_ans})")
+            cand = text_ans
+        out.append(GeocodeResult(pc, g.provinces[pc].name, d, g.districts[d].name, float(y), float(x),
+                                 PRECISION_PLACE, MATCHED, cand, "; ".join(parts)))
+    return out
+
+
+def _replace(r: GeocodeResult, **kw) -> GeocodeResult:
+    from dataclasses import replace
+
+    return replace(r, **kw)
+
+
+def _join_notes(a: str, b: str) -> str:
+    return f"{a}; {b}" if a else b
