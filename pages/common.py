@@ -1,0 +1,350 @@
+"""What every page shares: cached loaders, the sidebar view (filters + map options) mirrored to the URL.
+
+``app.py`` calls :func:`render_sidebar` on every run, before the page runs; the
+pages then read :func:`current_view`, :func:`current_filters` and
+:func:`filtered_events`. The parsing of links lives in :mod:`geo.viewstate`;
+this module only holds widget state and talks to ``st.query_params``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo import settings
+from geo.boundaries import find_boundaries_dir, load_districts, load_provinces
+from geo.errors import AfgMapError, BoundariesNotFoundError, FilterError
+from geo.events import event_files, load_events
+from geo.filters import Filters, apply_filters
+from geo.groups import GROUP_LABELS
+from geo.schema import GEO_PRECISION
+from geo.viewstate import (
+    BASEMAPS,
+    METRICS,
+    QUERY_KEYS,
+    FilterOptions,
+    ViewState,
+    filter_options,
+    normalize_filters,
+    parse_query_params,
+    to_query_params,
+)
+
+# Widget keys in st.session_state (the sidebar widgets are rendered on every page, so Streamlit keeps them).
+K_GROUP, K_DATES, K_TYPE, K_PROVINCE, K_CLAIM, K_EXACT = "f_group", "f_dates", "f_type", "f_province", "f_claim", "f_exact"
+K_METRIC, K_BASEMAP = "v_metric", "v_basemap"
+# Non-widget state.
+_K_READY, _K_WARNINGS, _K_LINK_VIEW, _K_VIEW, _K_OPTIONS = "_view_ready", "_view_warnings", "_view_from_link", "_view", "_view_options"
+
+#: Command that fetches the boundary files, shown when they are missing.
+BOUNDARIES_COMMAND = "python -m geo download-boundaries"
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~$:])")
+
+
+def md_text(value: object) -> str:
+    """Escape ``value`` for Streamlit markdown so it shows as typed (no links, HTML, emphasis or maths).
+
+    Examples
+    --------
+    >>> md_text("<img src=x onerror=alert(1)> *bold*")
+    '\\\\<img src=x onerror=alert\\\\(1\\\\)\\\\> \\\\*bold\\\\*'
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(value))
+
+
+def stop_with_error(message: str, detail: str | None = None) -> None:
+    """Show one error sentence (plus an optional detail line) and stop the page instead of a traceback."""
+    st.error(message, icon=":material/error:")
+    if detail:
+        st.caption(md_text(detail))
+    st.stop()
+
+
+# ---------------------------------------------------------------------------------------------- loaders
+
+
+def _events_stamp() -> tuple[str, tuple[tuple[str, int, int], ...]]:
+    """The event path and each file's (name, mtime, size): the cache key, so an edited file is reloaded."""
+    path = settings.events_path()
+    files = event_files(path)
+    return str(path), tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+
+
+@st.cache_data(show_spinner="Loading events…", max_entries=4)
+def _load_events(path: str, stamp: tuple) -> pd.DataFrame:
+    return load_events(Path(path))
+
+
+def all_events() -> pd.DataFrame:
+    """Every event of ``$AFGMAP_EVENTS`` (else ``data/events/``), aggregates included; cached on path + mtime.
+
+    A bad file stops the page with the library's one-line message (file, row, field).
+    """
+    try:
+        path, stamp = _events_stamp()
+        return _load_events(path, stamp)
+    except (AfgMapError, OSError, UnicodeDecodeError) as exc:
+        stop_with_error(f"The events could not be loaded: {md_text(exc)}")
+        raise  # unreachable: st.stop() raises
+
+
+@st.cache_resource(show_spinner="Loading boundaries…", max_entries=4)
+def _load_boundaries(folder: str, simplified: bool) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    # cache_resource: one read-only copy shared by all sessions (the library never mutates its inputs).
+    return load_provinces(simplified=simplified), load_districts(simplified=simplified)
+
+
+def boundaries(simplified: bool = True) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(provinces, districts), simplified for display by default; cached, and shared read-only.
+
+    Missing boundary files stop the page with one sentence naming the command that fetches them.
+    """
+    try:
+        return _load_boundaries(str(find_boundaries_dir()), simplified)
+    except BoundariesNotFoundError as exc:
+        stop_with_error(
+            f"The Afghanistan boundary files were not found: run `{BOUNDARIES_COMMAND}`, then reload this page.",
+            str(exc),
+        )
+        raise
+    except (AfgMapError, OSError) as exc:
+        stop_with_error(f"The boundary files could not be read: {md_text(exc)}")
+        raise
+
+
+# ---------------------------------------------------------------------------------------------- the view
+
+
+def _options() -> FilterOptions:
+    options = st.session_state.get(_K_OPTIONS)
+    if options is None:
+        options = filter_options(all_events())
+    return options
+
+
+def _set_widgets(view: ViewState, options: FilterOptions) -> None:
+    """Write a view into the widgets' session state (before the widgets are drawn)."""
+    f = view.filters
+    ss = st.session_state
+    ss[K_GROUP] = list(f.groups or options.groups)
+    first = options.first or dt.date.today()
+    last = options.last or first
+    ss[K_DATES] = (f.start or first, f.end or last)
+    ss[K_TYPE] = list(f.event_types or ())
+    ss[K_PROVINCE] = list(f.provinces or ())
+    ss[K_CLAIM] = list(f.claim_statuses or ())
+    ss[K_EXACT] = bool(f.exact_only)
+    ss[K_METRIC] = view.metric
+    ss[K_BASEMAP] = view.basemap
+
+
+def _read_query_params() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+
+
+def _view_from_widgets(options: FilterOptions) -> ViewState:
+    ss = st.session_state
+    dates = tuple(ss.get(K_DATES) or ())
+    start = dates[0] if len(dates) > 0 else None
+    end = dates[1] if len(dates) > 1 else None
+    try:
+        filters = Filters(
+            groups=tuple(ss.get(K_GROUP) or ()) or None,
+            start=start,
+            end=end,
+            event_types=tuple(ss.get(K_TYPE) or ()) or None,
+            provinces=tuple(ss.get(K_PROVINCE) or ()) or None,
+            claim_statuses=tuple(ss.get(K_CLAIM) or ()) or None,
+            exact_only=bool(ss.get(K_EXACT)),
+        )
+    except FilterError as exc:
+        st.warning(f"{md_text(exc)}; showing the whole span of the data.")
+        filters = Filters(groups=tuple(ss.get(K_GROUP) or ()) or None)
+    return ViewState(
+        filters=normalize_filters(filters, options),
+        metric=ss.get(K_METRIC, "events"),
+        basemap=ss.get(K_BASEMAP, "osm"),
+    )
+
+
+def _write_query_params(view: ViewState) -> None:
+    """Mirror the view to the URL, touching only our own parameters that changed."""
+    target = to_query_params(view)
+    current = _read_query_params()
+    for key in current:
+        if key not in target and not key.startswith("embed"):
+            del st.query_params[key]
+    for key, values in target.items():
+        if current.get(key) != values:
+            st.query_params[key] = values
+
+
+def _reset_view() -> None:
+    _set_widgets(ViewState(), _options())
+
+
+def render_sidebar() -> ViewState:
+    """Draw the shared sidebar (filters and map options) and return the current view.
+
+    On a session's first run the view comes from the URL (a shared link); warnings
+    about values that could not be used are kept for :func:`show_link_warnings`.
+    Every run writes the view back to the URL.
+    """
+    events = all_events()
+    options = filter_options(events)
+    ss = st.session_state
+    if not ss.get(_K_READY):
+        view, warnings = parse_query_params(_read_query_params(), options)
+        _set_widgets(view, options)
+        ss[_K_WARNINGS], ss[_K_LINK_VIEW], ss[_K_READY] = warnings, view, True
+    elif ss.get(_K_OPTIONS) != options:
+        # The event file changed under a running session: keep what still exists.
+        view, _ = parse_query_params(to_query_params(ss.get(_K_VIEW, ViewState())), options)
+        _set_widgets(view, options)
+    ss[_K_OPTIONS] = options
+
+    first = options.first or dt.date.today()
+    last = options.last or first
+    chosen = tuple(ss.get(K_DATES) or ())
+    low = min([first, *chosen]) if chosen else first
+    high = max([last, *chosen]) if chosen else last
+
+    with st.sidebar:
+        st.header("Filters")
+        st.multiselect(
+            "Group",
+            options.groups,
+            key=K_GROUP,
+            placeholder="All groups",
+            help="; ".join(f"{g}: {GROUP_LABELS.get(g, g)}" for g in options.groups),
+        )
+        if not ss.get(K_GROUP):
+            st.caption("No group selected: showing every group.")
+        st.date_input("Date range", key=K_DATES, min_value=low, max_value=high, format="YYYY-MM-DD")
+        st.multiselect("Event type", options.event_types, key=K_TYPE, placeholder="All event types")
+        st.multiselect(
+            "Province",
+            list(options.provinces),
+            key=K_PROVINCE,
+            format_func=lambda code: f"{options.provinces.get(code, code)} ({code})",
+            placeholder="All provinces",
+        )
+        st.multiselect("Claim status", options.claim_statuses, key=K_CLAIM, placeholder="All claim statuses")
+        st.toggle(
+            "Exact places only",
+            key=K_EXACT,
+            help=f"Only events placed to a {GEO_PRECISION[1]} or a {GEO_PRECISION[2]} (geo_precision 1 and 2).",
+        )
+        st.button("Reset filters", on_click=_reset_view, icon=":material/restart_alt:")
+        st.header("Map")
+        st.radio("Shade districts by", list(METRICS), key=K_METRIC, format_func=METRICS.get, horizontal=True)
+        st.radio(
+            "Basemap",
+            list(BASEMAPS),
+            key=K_BASEMAP,
+            format_func=BASEMAPS.get,
+            help="OpenStreetMap tiles need the internet; without a basemap the map works offline.",
+        )
+        st.caption("The address bar holds this view: copy the link to share it.")
+
+    view = _view_from_widgets(options)
+    ss[_K_VIEW] = view
+    _write_query_params(view)
+    return view
+
+
+def show_link_warnings() -> None:
+    """Show what a shared link asked for that could not be used, until the user changes the view."""
+    ss = st.session_state
+    warnings = ss.get(_K_WARNINGS) or []
+    if warnings and ss.get(_K_VIEW) != ss.get(_K_LINK_VIEW):
+        ss[_K_WARNINGS] = warnings = []
+    for message in warnings:
+        st.warning(md_text(message), icon=":material/link_off:")
+
+
+def current_view() -> ViewState:
+    """The view of this run (filters + map options); from the URL when the sidebar has not run."""
+    view = st.session_state.get(_K_VIEW)
+    if view is None:
+        view, _ = parse_query_params(_read_query_params(), _options())
+    return view
+
+
+def current_filters() -> Filters:
+    """The sidebar's filters (mirrored to the URL)."""
+    return current_view().filters
+
+
+def filtered_events(*, include_aggregates: bool = False) -> pd.DataFrame:
+    """``apply_filters(all_events(), current_filters())``: what every page counts and shows."""
+    return apply_filters(all_events(), current_filters(), include_aggregates=include_aggregates)
+
+
+def aggregate_statements() -> pd.DataFrame:
+    """The group statements bundling many attacks that pass the filters (never counted or mapped)."""
+    both = filtered_events(include_aggregates=True)
+    return both.loc[both["is_aggregate"].astype(bool).to_numpy()]
+
+
+# ---------------------------------------------------------------------------------------------- tables
+
+#: Columns of the event tables, in order, with their labels.
+TABLE_COLUMNS: dict[str, str] = {
+    "event_id": "ID",
+    "event_date": "Date",
+    "group": "Group",
+    "actor1": "Actor",
+    "actor2": "Target",
+    "event_type": "Event type",
+    "sub_event_type": "Sub-type",
+    "location": "Place as reported",
+    "admin2": "District",
+    "admin1": "Province",
+    "geo_precision": "Precision",
+    "fatalities": "Reported fatalities",
+    "claim_status": "Claim status",
+    "source_url": "Source",
+    "notes": "Notes",
+}
+
+
+def event_table(events: pd.DataFrame, **kwargs) -> None:
+    """Show events as a table: text as text (st.dataframe never renders HTML), sources as links.
+
+    Only ``http(s)`` sources become links; anything else (``javascript:``...) is blanked.
+    """
+    cols = [c for c in TABLE_COLUMNS if c in events.columns]
+    table = events[cols].copy()
+    url = table["source_url"].astype("string").fillna("")
+    table["source_url"] = url.where(url.str.match(r"(?i)^https?://"), None)
+    table["event_date"] = pd.to_datetime(table["event_date"]).dt.date
+    config = {c: st.column_config.Column(label) for c, label in TABLE_COLUMNS.items() if c in cols}
+    config["source_url"] = st.column_config.LinkColumn(
+        "Source", display_text=r"^https?://(?:www\.)?([^/]+)", help="The report this event rests on"
+    )
+    config["event_date"] = st.column_config.DateColumn("Date", format="YYYY-MM-DD")
+    config["fatalities"] = st.column_config.NumberColumn("Reported fatalities", format="%d")
+    st.dataframe(table, column_config=config, hide_index=True, **kwargs)
+
+
+__all__ = [
+    "QUERY_KEYS",
+    "aggregate_statements",
+    "all_events",
+    "boundaries",
+    "current_filters",
+    "current_view",
+    "event_table",
+    "filtered_events",
+    "md_text",
+    "render_sidebar",
+    "show_link_warnings",
+    "stop_with_error",
+]
