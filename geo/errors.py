@@ -46,3 +46,7 @@ class SchemaError(InputError):
 
 class FilterError(AfgMapError, ValueError):
     """A filter value (group, date, province...) is not valid."""
+
+
+class AssetsMissingError(AfgMapError, FileNotFoundError):
+    """A JS/CSS file the maps need is not in ``static/vendor/`` (run ``python -m geo fetch-assets``)."""

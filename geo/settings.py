@@ -92,6 +92,22 @@ GEONAMES_FILE = "afg_geonames_cities500.csv"
 #: out it is left unassigned.
 OUTSIDE_SNAP_M = 5_000.0
 
+#: ``static/``: served by Streamlit at ``/app/static/`` (``server.enableStaticServing = true``).
+STATIC_DIR = REPO_ROOT / "static"
+
+#: ``static/vendor/``: the JS/CSS the maps load, fetched from the npm registry by
+#: ``python -m geo fetch-assets`` (pinned in ``geo/assets_lock.json``; git-ignored).
+VENDOR_DIR = STATIC_DIR / "vendor"
+
+#: The URL path under which the browser finds :data:`VENDOR_DIR` in the Streamlit app.
+VENDOR_URL = "/app/static/vendor"
+
+#: Above this many drawable events the map switches to its light mode: identical
+#: places merged, points sent as one compact array and drawn on a canvas inside a
+#: cluster layer, popups listing counts per group (the page lists the events at a
+#: clicked place). At or below it, every event gets its own HTML popup.
+MAP_LIGHT_THRESHOLD = 2_000
+
 #: Default refusal size for input files (bytes).
 MAX_INPUT_BYTES = 50 * 1024 * 1024
 
