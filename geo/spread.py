@@ -1,0 +1,572 @@
+"""Spread analytics: where a group is active per period, what is new, and how far west it reaches.
+
+Every function takes events in the schema of :mod:`geo.schema` (usually the
+output of :func:`geo.filters.apply_filters`) and returns a new frame; inputs are
+never modified. Group statements that bundle many attacks (``is_aggregate``)
+are left out of every metric; the number left out is in ``frame.attrs``.
+
+Definitions (see ``docs/spread.md`` for the long form)
+-------------------------------------------------------
+period
+    A calendar month (``"2024-03"``), quarter (``"2024Q2"``) or year (``"2024"``),
+    pandas :class:`~pandas.Period` labels, chosen with ``freq="M"|"Q"|"Y"``.
+first activity, "new"
+    A province (district) is *new* in a period when the earliest event in the
+    ``history`` in that province (district) falls inside the period. ``history``
+    is the same selection without its date range (:func:`history_filters`), so
+    "ever" means "ever in the loaded data, for the selected groups together";
+    when not given, the events themselves are the history.
+exact events
+    Events with a district P-code, coordinates and a precision better than
+    province (``geo_precision`` 1 or 2). Only they feed the distances and the
+    mean centre; an event placed only to a province counts toward ``provinces``
+    and ``west_share`` but never as if it happened at the province's centre.
+west_km
+    The geodesic distance (WGS84 ellipsoid, :data:`geo.crs.GEOD`) from the
+    origin to the point on the origin's parallel at the westmost exact event's
+    longitude: a pure east-west reach that does not depend on how far north or
+    south that event was. Negative when all exact events lie east of the origin.
+mean centre, standard distance
+    The event-weighted mean centre is the normalised mean of the events' unit
+    vectors on the sphere (not an average of degrees); the standard distance is
+    the root mean square of the geodesic distances (ellipsoid) from that centre.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+
+from geo import settings
+from geo.crs import GEOD
+from geo.errors import InputError
+from geo.filters import Filters
+from geo.groups import GROUPS
+from geo.schema import PRECISION_PROVINCE
+
+
+@dataclasses.dataclass(frozen=True)
+class Origin:
+    """The point distances are measured from.
+
+    Attributes
+    ----------
+    name : str
+        Shown in legends and the CLI output.
+    lon, lat : float
+        WGS84 degrees.
+    pcode : str
+        The province or district P-code it stands for, if any.
+    """
+
+    name: str
+    lon: float
+    lat: float
+    pcode: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready: ``{"name", "pcode", "lon", "lat"}``."""
+        return {"name": self.name, "pcode": self.pcode, "lon": self.lon, "lat": self.lat}
+
+
+#: Default origin: Bazarak, the centre of Panjshir (GeoNames 1429434, 35.31292 N 69.51519 E),
+#: where the NRF was formed in August 2021.
+BAZARAK = Origin(name="Bazarak, Panjshir", lon=69.51519, lat=35.31292, pcode="AF0801")
+DEFAULT_ORIGIN = BAZARAK
+
+#: Period frequencies: pandas alias to the word used in text.
+FREQS: dict[str, str] = {"M": "month", "Q": "quarter", "Y": "year"}
+DEFAULT_FREQ = "Q"
+
+#: Columns of :func:`spread_metrics`, in order.
+METRIC_COLUMNS: tuple[str, ...] = (
+    "period",
+    "start",
+    "end",
+    "partial",
+    "events",
+    "provinces",
+    "districts",
+    "new_provinces",
+    "new_districts",
+    "cumulative_provinces",
+    "cumulative_districts",
+    "westmost_lon",
+    "westmost_lat",
+    "westmost_district",
+    "west_km",
+    "mean_lon",
+    "mean_lat",
+    "standard_distance_km",
+    "exact_events",
+    "west_share",
+    "excluded_province_level",
+    "excluded_unplaced",
+    "excluded_no_coordinates",
+)
+
+#: How a group is named in :func:`period_sentence` ("the NRF carried out ...").
+SENTENCE_NAMES: dict[str, str] = {
+    "NRF": "the NRF",
+    "AFF": "the AFF",
+    "ISKP": "ISKP",
+    "ALM": "the ALM",
+    "TTP": "the TTP",
+    "Taliban/IEA": "the Taliban",
+    "Other": "other armed groups",
+    "Unknown": "unidentified attackers",
+}
+
+
+def check_freq(freq: str) -> str:
+    """Return ``freq`` upper-cased if it is one of :data:`FREQS`; raise :class:`InputError` otherwise.
+
+    Examples
+    --------
+    >>> check_freq("q")
+    'Q'
+    """
+    value = str(freq).strip().upper()
+    if value not in FREQS:
+        raise InputError(f"expected one of {list(FREQS)} (month, quarter, year), got {freq!r}", field="freq")
+    return value
+
+
+def history_filters(filters: Filters) -> Filters:
+    """The selection that defines "first activity ever": ``filters`` without its date range.
+
+    Examples
+    --------
+    >>> history_filters(Filters(groups=("NRF",), start="2024-03-01")).describe()
+    'group NRF'
+    """
+    return dataclasses.replace(filters, start=None, end=None)
+
+
+def origin_from_pcode(pcode: str) -> Origin:
+    """The origin for a district (``AF0801``) or province (``AF08``) P-code: its label point.
+
+    The label point is the representative point of the full boundary geometry
+    (always inside the polygon, unlike a centroid).
+
+    Raises
+    ------
+    InputError
+        When the P-code is not one of the 34 provinces or 399 districts.
+
+    Examples
+    --------
+    >>> origin_from_pcode("AF08").name
+    'Panjsher (AF08)'
+    """
+    from geo.boundaries import load_districts, load_provinces  # boundaries are only read when asked for
+
+    code = str(pcode).strip().upper()
+    frame = load_provinces() if len(code) == 4 else load_districts()
+    row = frame.loc[frame["pcode"] == code]
+    if row.empty:
+        raise InputError(
+            f"expected a province (AF01...AF34) or district (AF0101...) P-code, got {pcode!r}", field="origin"
+        )
+    point = row.geometry.iloc[0].representative_point()
+    return Origin(name=f"{row['name_en'].iloc[0]} ({code})", lon=float(point.x), lat=float(point.y), pcode=code)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _clean(events: pd.DataFrame) -> pd.DataFrame:
+    """Non-aggregate events with the columns the metrics read, normalised (a new frame)."""
+    for col in ("event_date", "adm1_pcode", "adm2_pcode"):
+        if col not in events.columns:
+            raise InputError(f"expected the event schema, column {col!r} is missing", field=col)
+    if "is_aggregate" in events.columns:
+        ev = events.loc[~events["is_aggregate"].fillna(False).astype(bool).to_numpy()]
+    else:
+        ev = events
+    out = pd.DataFrame(index=ev.index)
+    out["date"] = pd.to_datetime(ev["event_date"], errors="coerce")
+    out["group"] = ev["group"].astype("string").fillna("").astype(str) if "group" in ev.columns else ""
+    out["adm1"] = ev["adm1_pcode"].astype("string").fillna("").str.strip().astype(str)
+    out["adm2"] = ev["adm2_pcode"].astype("string").fillna("").str.strip().astype(str)
+    for src, dst in (("longitude", "lon"), ("latitude", "lat"), ("geo_precision", "precision")):
+        values = pd.to_numeric(ev[src], errors="coerce") if src in ev.columns else pd.Series(np.nan, index=ev.index)
+        out[dst] = values.astype("float64")
+    coords_ok = (
+        np.isfinite(out["lon"]) & np.isfinite(out["lat"]) & out["lon"].between(-180, 180) & out["lat"].between(-90, 90)
+    )
+    out["exact"] = (out["adm2"] != "") & coords_ok & ~(out["precision"] >= PRECISION_PROVINCE)
+    out["kind"] = np.select(
+        [out["exact"], out["adm2"] != "", out["adm1"] != ""],
+        ["exact", "no_coordinates", "province_level"],
+        default="unplaced",
+    )
+    out.attrs["aggregate_rows_dropped"] = int(len(events) - len(ev))
+    return out
+
+
+def _first_dates(clean: pd.DataFrame, column: str) -> pd.Series:
+    """Earliest date per P-code in ``column`` (``adm1`` or ``adm2``), empty codes left out."""
+    rows = clean.loc[(clean[column] != "") & clean["date"].notna()]
+    return rows.groupby(column)["date"].min()
+
+
+def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    lam, phi = np.radians(lon), np.radians(lat)
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+
+
+def mean_centre(lon, lat) -> tuple[float, float]:
+    """Mean centre of points on the sphere: the normalised mean of their unit vectors.
+
+    Averaging degrees drifts toward the equator and breaks across the
+    antimeridian; the unit-vector mean does neither. Returns ``(nan, nan)`` for
+    no points (or points that cancel out).
+
+    Examples
+    --------
+    >>> lon, lat = mean_centre([62.0, 70.0], [35.0, 35.0])
+    >>> round(lon, 6), lat > 35.0
+    (66.0, True)
+    """
+    lon, lat = np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+    if lon.size == 0:
+        return math.nan, math.nan
+    v = _unit_vectors(lon, lat).mean(axis=0)
+    norm = float(np.linalg.norm(v))
+    if norm < 1e-12:
+        return math.nan, math.nan
+    x, y, z = v / norm
+    return math.degrees(math.atan2(y, x)), math.degrees(math.atan2(z, math.hypot(x, y)))
+
+
+def standard_distance_km(lon, lat, centre: tuple[float, float]) -> float:
+    """Root mean square of the geodesic distances (km, WGS84 ellipsoid) from ``centre`` to the points.
+
+    Examples
+    --------
+    >>> round(standard_distance_km([69.0], [35.0], (69.0, 35.0)), 6)
+    0.0
+    """
+    lon, lat = np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+    if lon.size == 0 or not np.isfinite(centre[0]):
+        return math.nan
+    _, _, dist = GEOD.inv(np.full(lon.size, centre[0]), np.full(lon.size, centre[1]), lon, lat)
+    return float(np.sqrt(np.mean((np.asarray(dist) / 1000.0) ** 2)))
+
+
+def west_km(lon: float, *, origin: Origin = DEFAULT_ORIGIN) -> float:
+    """How far west of ``origin`` longitude ``lon`` lies, in km along the ellipsoid.
+
+    The geodesic distance from the origin to ``(lon, origin.lat)``, negative
+    when ``lon`` is east of the origin.
+
+    Examples
+    --------
+    >>> round(west_km(BAZARAK.lon), 3)
+    0.0
+    >>> west_km(62.2) > 600 and west_km(70.0) < 0
+    True
+    """
+    if not np.isfinite(lon):
+        return math.nan
+    _, _, dist = GEOD.inv(origin.lon, origin.lat, float(lon), origin.lat)
+    return float(dist) / 1000.0 * (1.0 if lon <= origin.lon else -1.0)
+
+
+def _period_range(dates: pd.Series, freq: str, start: dt.date | None, end: dt.date | None) -> pd.PeriodIndex:
+    lo = [pd.Timestamp(start)] if start else []
+    hi = [pd.Timestamp(end)] if end else []
+    valid = dates.dropna()
+    first = min(lo) if lo else (valid.min() if len(valid) else None)
+    last = max(hi) if hi else (valid.max() if len(valid) else None)
+    if first is None or last is None:
+        return pd.PeriodIndex([], freq=freq)
+    return pd.period_range(pd.Period(first, freq=freq), pd.Period(last, freq=freq), freq=freq)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def spread_metrics(
+    events: pd.DataFrame,
+    *,
+    freq: str = DEFAULT_FREQ,
+    origin: Origin = DEFAULT_ORIGIN,
+    history: pd.DataFrame | None = None,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+) -> pd.DataFrame:
+    """Spread metrics per period: activity, first activity, westward reach, centre and dispersion.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The selected events (schema of :mod:`geo.schema`), e.g. ``apply_filters(all, filters)``.
+    freq : {"M", "Q", "Y"}, default "Q"
+        Month, quarter or year.
+    origin : Origin, default :data:`BAZARAK`
+        Where ``west_km`` is measured from (:func:`origin_from_pcode` for another one).
+    history : pandas.DataFrame, optional
+        The events that define "first activity ever": the same selection without
+        its date range (``apply_filters(all, history_filters(filters))``).
+        Default: ``events`` itself. ``events`` are always added to it.
+    start, end : datetime.date or str, optional
+        The selection's date range: periods run from ``start``'s to ``end``'s
+        (empty periods included, ``events == 0``), and a period only partly
+        inside the range has ``partial`` True. Default: the first and last event.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period, columns :data:`METRIC_COLUMNS`:
+
+        - ``period`` (label such as ``"2024Q2"``), ``start``/``end`` (calendar
+          bounds, Timestamps), ``partial``;
+        - ``events``; ``provinces``/``districts`` active (distinct P-codes);
+        - ``new_provinces``/``new_districts``: sorted lists of P-codes first active
+          in this period (see the module docstring); ``cumulative_provinces``/
+          ``cumulative_districts``: distinct P-codes active in the history up to
+          the period's end;
+        - ``westmost_lon``/``westmost_lat``/``westmost_district`` (the westmost exact
+          event) and ``west_km`` (see :func:`west_km`);
+        - ``mean_lon``/``mean_lat`` (:func:`mean_centre`) and ``standard_distance_km``
+          over the ``exact_events``;
+        - ``west_share``: share of the events with a province that are in
+          :data:`geo.settings.WESTERN_PROVINCES` (province-level events count);
+        - what the point metrics left out: ``excluded_province_level`` (placed to a
+          province only), ``excluded_unplaced`` (no province, also left out of
+          ``provinces`` and ``west_share``), ``excluded_no_coordinates`` (a district
+          but no usable coordinates, or a province-level precision).
+          ``exact_events`` plus the three always equals ``events``.
+
+        ``attrs``: ``freq``, ``origin`` (dict), ``undated_events`` (events without
+        a date: in no period) and ``aggregate_rows_dropped``.
+
+    Raises
+    ------
+    InputError
+        For an unknown ``freq`` or a frame without the schema's columns.
+
+    Examples
+    --------
+    >>> from geo.events import load_events
+    >>> from geo.filters import Filters, apply_filters
+    >>> nrf = apply_filters(load_events(), Filters(groups=("NRF",)))
+    >>> m = spread_metrics(nrf, freq="Y")
+    >>> int(m["events"].sum()) == len(nrf), m["period"].iloc[0]
+    (True, '2021')
+    """
+    freq = check_freq(freq)
+    start = pd.Timestamp(start).date() if start else None
+    end = pd.Timestamp(end).date() if end else None
+    ev = _clean(events)
+    hist = ev if history is None else pd.concat([_clean(history), ev], ignore_index=True)
+    first_adm1, first_adm2 = _first_dates(hist, "adm1"), _first_dates(hist, "adm2")
+
+    dated = ev.loc[ev["date"].notna()].copy()
+    dated["period"] = dated["date"].dt.to_period(freq)
+    periods = _period_range(dated["date"], freq, start, end)
+    groups = {p: g for p, g in dated.groupby("period", sort=True)}
+    rows = []
+    for period in periods:
+        p_start, p_end = period.start_time.normalize(), period.end_time.normalize()
+        g = groups.get(period, dated.iloc[0:0])
+        adm1 = g.loc[g["adm1"] != "", "adm1"]
+        adm2 = g.loc[g["adm2"] != "", "adm2"]
+        exact = g.loc[g["exact"]]
+        kinds = g["kind"].value_counts()
+        new_p = sorted(c for c in adm1.unique() if p_start <= first_adm1[c] <= period.end_time)
+        new_d = sorted(c for c in adm2.unique() if p_start <= first_adm2[c] <= period.end_time)
+        if len(exact):
+            i = int(np.argmin(exact["lon"].to_numpy()))
+            w_lon, w_lat, w_dist = float(exact["lon"].iloc[i]), float(exact["lat"].iloc[i]), exact["adm2"].iloc[i]
+        else:
+            w_lon = w_lat = math.nan
+            w_dist = ""
+        centre = mean_centre(exact["lon"], exact["lat"])
+        rows.append(
+            {
+                "period": str(period),
+                "start": p_start,
+                "end": p_end,
+                "partial": bool((start and p_start.date() < start) or (end and p_end.date() > end)),
+                "events": int(len(g)),
+                "provinces": int(adm1.nunique()),
+                "districts": int(adm2.nunique()),
+                "new_provinces": new_p,
+                "new_districts": new_d,
+                "cumulative_provinces": int((first_adm1 <= period.end_time).sum()),
+                "cumulative_districts": int((first_adm2 <= period.end_time).sum()),
+                "westmost_lon": w_lon,
+                "westmost_lat": w_lat,
+                "westmost_district": w_dist,
+                "west_km": west_km(w_lon, origin=origin),
+                "mean_lon": centre[0],
+                "mean_lat": centre[1],
+                "standard_distance_km": standard_distance_km(exact["lon"], exact["lat"], centre),
+                "exact_events": int(len(exact)),
+                "west_share": float(adm1.isin(settings.WESTERN_PROVINCES).mean()) if len(adm1) else math.nan,
+                "excluded_province_level": int(kinds.get("province_level", 0)),
+                "excluded_unplaced": int(kinds.get("unplaced", 0)),
+                "excluded_no_coordinates": int(kinds.get("no_coordinates", 0)),
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
+    out.attrs.update(
+        {
+            "freq": freq,
+            "origin": origin.as_dict(),
+            "undated_events": int(ev["date"].isna().sum()),
+            "aggregate_rows_dropped": ev.attrs["aggregate_rows_dropped"],
+        }
+    )
+    return out
+
+
+def first_activity(
+    events: pd.DataFrame,
+    *,
+    level: str = "district",
+    freq: str = DEFAULT_FREQ,
+    history: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """First activity of each province or district active in ``events``.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The selected events; one row comes out per P-code active in them.
+    level : {"district", "province"}
+        Districts use ``adm2_pcode`` (province-level events left out); provinces
+        use ``adm1_pcode`` (province-level events included).
+    freq : {"M", "Q", "Y"}
+        For ``first_period``.
+    history : pandas.DataFrame, optional
+        Defines "ever", as in :func:`spread_metrics`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pcode, first_date, first_period, group, events``, sorted by first date
+        then P-code. ``group``: the group(s) of the earliest event(s) there, joined
+        with ", "; ``events``: how many of ``events`` are there.
+
+    Examples
+    --------
+    >>> from geo.events import load_events
+    >>> from geo.filters import Filters, apply_filters
+    >>> nrf = apply_filters(load_events(), Filters(groups=("NRF",)))
+    >>> fa = first_activity(nrf, level="province")
+    >>> fa["pcode"].iloc[0], str(fa["first_date"].iloc[0].date())
+    ('AF08', '2021-08-30')
+    """
+    if level not in ("district", "province"):
+        raise InputError(f"expected 'district' or 'province', got {level!r}", field="level")
+    freq = check_freq(freq)
+    col = "adm2" if level == "district" else "adm1"
+    ev = _clean(events)
+    hist = ev if history is None else pd.concat([_clean(history), ev], ignore_index=True)
+    hist = hist.loc[(hist[col] != "") & hist["date"].notna()]
+    active = ev.loc[ev[col] != "", col].value_counts()
+    columns = ["pcode", "first_date", "first_period", "group", "events"]
+    if active.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    hist = hist.loc[hist[col].isin(active.index)]
+    first = hist.groupby(col)["date"].min()
+    earliest = hist.loc[hist["date"] == hist[col].map(first)]
+    order = {g: i for i, g in enumerate(GROUPS)}
+    who = earliest.groupby(col)["group"].agg(lambda s: ", ".join(sorted(set(s), key=lambda g: order.get(g, 99))))
+    out = pd.DataFrame({"pcode": active.index.astype(str)})
+    out["first_date"] = out["pcode"].map(first)
+    out["first_period"] = out["first_date"].map(lambda d: str(d.to_period(freq)) if pd.notna(d) else "")
+    out["group"] = out["pcode"].map(who).fillna("")
+    out["events"] = out["pcode"].map(active).astype(int)
+    return out.sort_values(["first_date", "pcode"], na_position="last").reset_index(drop=True)
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
+def _actor_phrase(groups: list[str], *, selected: bool) -> str:
+    names = [SENTENCE_NAMES.get(g, g) for g in groups]
+    if not names:
+        return "the selected groups" if selected else "armed groups"
+    if len(names) > 3:
+        return f"the {len(names)} selected groups" if selected else "all recorded groups"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def period_sentence(events: pd.DataFrame, *, filters: Filters | None = None) -> str:
+    """The one-sentence summary analysts quote, with the real numbers of the selection.
+
+    "Between 2024-03-01 and 2025-03-31 the NRF carried out 21 attacks across 8 provinces".
+    The dates are the filter's when given, else the first and last event's; the
+    actor is the filtered group(s), else the groups present; every event counts
+    (aggregate statements excepted), provinces are distinct ``adm1_pcode``.
+
+    Examples
+    --------
+    >>> from geo.events import load_events
+    >>> from geo.filters import Filters, apply_filters
+    >>> f = Filters(groups=("NRF",), start="2024-03-01", end="2025-03-31")
+    >>> period_sentence(apply_filters(load_events(), f), filters=f)
+    'Between 2024-03-01 and 2025-03-31 the NRF carried out 21 attacks across 8 provinces'
+    """
+    ev = _clean(events)
+    dates = ev["date"].dropna()
+    first = filters.start if filters and filters.start else (dates.min().date() if len(dates) else None)
+    last = filters.end if filters and filters.end else (dates.max().date() if len(dates) else None)
+    if filters and filters.groups:
+        groups = [g for g in GROUPS if g in filters.groups]
+    else:
+        present = set(ev["group"]) - {""}
+        groups = [g for g in GROUPS if g in present] + sorted(present - set(GROUPS))
+    actor = _actor_phrase(groups, selected=bool(filters and filters.groups))
+    when = f"Between {first} and {last}" if first and last else "In the selected period"
+    n = len(ev)
+    if n == 0:
+        return f"{when} no attacks by {actor} are recorded in the data"
+    provinces = int(ev.loc[ev["adm1"] != "", "adm1"].nunique())
+    where = f"in {_plural(provinces, 'province')}" if provinces == 1 else f"across {_plural(provinces, 'province')}"
+    if provinces == 0:
+        where = "none of them placed to a province"
+        return f"{when} {actor} carried out {_plural(n, 'attack')}, {where}"
+    return f"{when} {actor} carried out {_plural(n, 'attack')} {where}"
+
+
+def metrics_records(metrics: pd.DataFrame) -> list[dict[str, object]]:
+    """:func:`spread_metrics` output as JSON-ready dicts (dates ISO, NaN as None, floats rounded).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"event_date": pd.to_datetime(["2024-04-02"]), "group": ["NRF"],
+    ...     "adm1_pcode": ["AF32"], "adm2_pcode": ["AF3201"], "latitude": [34.37], "longitude": [62.17],
+    ...     "geo_precision": [2]})
+    >>> rec = metrics_records(spread_metrics(frame))[0]
+    >>> rec["period"], rec["new_provinces"], rec["west_km"]
+    ('2024Q2', ['AF32'], 667.813)
+    """
+    records = []
+    for row in metrics.to_dict(orient="records"):
+        out: dict[str, object] = {}
+        for key, value in row.items():
+            if isinstance(value, pd.Timestamp):
+                value = value.date().isoformat()
+            elif isinstance(value, (float, np.floating)):
+                value = (
+                    None if not math.isfinite(value) else round(float(value), 6 if key.endswith(("lon", "lat")) else 3)
+                )
+            elif isinstance(value, (np.integer,)):
+                value = int(value)
+            elif isinstance(value, (np.bool_,)):
+                value = bool(value)
+            out[key] = value
+        records.append(out)
+    return records

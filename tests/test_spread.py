@@ -1,0 +1,347 @@
+"""Spread analytics: synthetic events moving west by a known distance, and the real bundled events.
+
+Expected values are computed here independently with pyproj's Geod and numpy,
+never by calling the function under test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Geod
+from shapely.geometry import Point
+
+from geo import cli
+from geo.boundaries import load_districts
+from geo.errors import InputError
+from geo.events import load_events
+from geo.filters import Filters, apply_filters, summarize
+from geo.settings import WESTERN_PROVINCES
+from geo.spread import (
+    BAZARAK,
+    first_activity,
+    history_filters,
+    mean_centre,
+    metrics_records,
+    origin_from_pcode,
+    period_sentence,
+    spread_metrics,
+)
+
+WGS84_GEOD = Geod(ellps="WGS84")
+STEP_KM = 150.0
+QUARTERS = ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1"]
+QUARTER_DAYS = ["2024-02-10", "2024-05-10", "2024-08-10", "2024-11-10", "2025-02-10"]
+
+
+def lon_west_of(origin_lon: float, lat: float, km: float) -> float:
+    """The longitude on parallel ``lat`` whose geodesic distance from (origin_lon, lat) is ``km``, by bisection."""
+    lo, hi = origin_lon - 20.0, origin_lon
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        dist = WGS84_GEOD.inv(origin_lon, lat, mid, lat)[2] / 1000.0
+        lo, hi = (mid, hi) if dist > km else (lo, mid)
+    return (lo + hi) / 2
+
+
+def sphere_mean(lons, lats) -> tuple[float, float]:
+    """Mean centre on the unit sphere, written out independently of geo.spread."""
+    lam, phi = np.radians(lons), np.radians(lats)
+    x, y, z = (np.cos(phi) * np.cos(lam)).sum(), (np.cos(phi) * np.sin(lam)).sum(), np.sin(phi).sum()
+    return math.degrees(math.atan2(y, x)), math.degrees(math.atan2(z, math.hypot(x, y)))
+
+
+@pytest.fixture(scope="module")
+def districts() -> gpd.GeoDataFrame:
+    return load_districts()
+
+
+def locate(districts: gpd.GeoDataFrame, lon: float, lat: float) -> tuple[str, str]:
+    """(province, district) P-codes of the real district covering the point."""
+    hit = districts.loc[districts.geometry.covers(Point(lon, lat))]
+    assert len(hit) == 1, f"point {lon}, {lat} is not inside exactly one district"
+    return hit["adm1_pcode"].iloc[0], hit["pcode"].iloc[0]
+
+
+def event(event_id, date, adm1, adm2, lon, lat, precision, group="NRF"):
+    return {
+        "event_id": event_id,
+        "event_date": pd.Timestamp(date),
+        "group": group,
+        "adm1_pcode": adm1,
+        "adm2_pcode": adm2,
+        "longitude": lon,
+        "latitude": lat,
+        "geo_precision": precision,
+        "is_aggregate": False,
+    }
+
+
+@pytest.fixture(scope="module")
+def westward(districts):
+    """Per quarter k: one event 150*k km west of Bazarak on its parallel (in the real district there),
+    one in Bazarak district itself, and one placed only to Hirat province (coordinates at its far west,
+    which must not count); one unplaced event in the third quarter."""
+    rows, points = [], []
+    for k, day in enumerate(QUARTER_DAYS):
+        lon = lon_west_of(BAZARAK.lon, BAZARAK.lat, STEP_KM * k)
+        adm1, adm2 = locate(districts, lon, BAZARAK.lat)
+        points.append((lon, BAZARAK.lat, adm1, adm2))
+        rows.append(event(f"W{k}", day, adm1, adm2, lon, BAZARAK.lat, 1))
+        rows.append(event(f"B{k}", day, "AF08", "AF0801", 69.52, 35.35, 2))
+        rows.append(event(f"P{k}", day, "AF32", "", 61.0, 34.3, 3))
+    rows.append(event("U0", QUARTER_DAYS[2], "", "", math.nan, math.nan, None))
+    return pd.DataFrame(rows), points
+
+
+def test_west_km_grows_by_the_known_step(westward):
+    frame, points = westward
+    m = spread_metrics(frame, freq="Q")
+    assert m["period"].tolist() == QUARTERS
+    np.testing.assert_allclose(m["west_km"], [STEP_KM * k for k in range(5)], atol=1e-3)
+    np.testing.assert_allclose(np.diff(m["west_km"]), STEP_KM, atol=1e-3)
+    np.testing.assert_allclose(m["westmost_lon"], [p[0] for p in points], atol=1e-9)
+    assert m["westmost_district"].tolist() == [p[3] for p in points]
+    # The province-level event's coordinates (61.0 E, far west) never set the reach.
+    assert (m["westmost_lon"] > 61.5).all()
+
+
+def test_mean_centre_and_standard_distance_use_exact_events_only(westward):
+    frame, points = westward
+    m = spread_metrics(frame, freq="Q")
+    for k, (lon, lat, _, _) in enumerate(points):
+        lons, lats = np.array([lon, 69.52]), np.array([lat, 35.35])
+        exp_lon, exp_lat = sphere_mean(lons, lats)
+        assert m["mean_lon"].iloc[k] == pytest.approx(exp_lon, abs=1e-9)
+        assert m["mean_lat"].iloc[k] == pytest.approx(exp_lat, abs=1e-9)
+        d = np.array(WGS84_GEOD.inv([exp_lon] * 2, [exp_lat] * 2, lons, lats)[2]) / 1000.0
+        assert m["standard_distance_km"].iloc[k] == pytest.approx(math.sqrt((d**2).mean()), abs=1e-6)
+    assert m["exact_events"].tolist() == [2] * 5
+
+
+def test_exclusions_are_counted(westward):
+    frame, _ = westward
+    m = spread_metrics(frame, freq="Q")
+    assert m["events"].tolist() == [3, 3, 4, 3, 3]
+    assert m["excluded_province_level"].tolist() == [1] * 5
+    assert m["excluded_unplaced"].tolist() == [0, 0, 1, 0, 0]
+    assert m["excluded_no_coordinates"].tolist() == [0] * 5
+    parts = m["exact_events"] + m["excluded_province_level"] + m["excluded_unplaced"] + m["excluded_no_coordinates"]
+    assert parts.tolist() == m["events"].tolist()
+
+
+def test_new_provinces_and_districts(westward):
+    frame, points = westward
+    m = spread_metrics(frame, freq="Q")
+    seen_p, seen_d = set(), set()
+    for k, (_, _, adm1, adm2) in enumerate(points):
+        active_p = {adm1, "AF08", "AF32"}
+        active_d = {adm2, "AF0801"}
+        assert m["provinces"].iloc[k] == len(active_p)
+        assert m["districts"].iloc[k] == len(active_d)
+        assert m["new_provinces"].iloc[k] == sorted(active_p - seen_p)
+        assert m["new_districts"].iloc[k] == sorted(active_d - seen_d)
+        seen_p |= active_p
+        seen_d |= active_d
+        assert m["cumulative_provinces"].iloc[k] == len(seen_p)
+        assert m["cumulative_districts"].iloc[k] == len(seen_d)
+        west = sum(p in WESTERN_PROVINCES for p in (adm1, "AF08", "AF32"))
+        assert m["west_share"].iloc[k] == pytest.approx(west / 3)
+
+
+def test_history_defines_first_activity(westward):
+    frame, points = westward
+    later = frame.loc[frame["event_date"] >= pd.Timestamp("2024-07-01")]
+    alone = spread_metrics(later, freq="Q")
+    with_history = spread_metrics(later, freq="Q", history=frame)
+    # Without history, the first quarter shown looks all new; with it, Bazarak and Hirat are not.
+    assert {"AF08", "AF32"} <= set(alone["new_provinces"].iloc[0])
+    assert not {"AF08", "AF32"} & set(with_history["new_provinces"].iloc[0])
+    assert "AF0801" not in with_history["new_districts"].iloc[0]
+    assert with_history["new_districts"].iloc[0] == sorted({points[2][3]} - {p[3] for p in points[:2]} - {"AF0801"})
+
+
+def test_periods_are_filled_and_partial_flagged(westward):
+    frame, _ = westward
+    m = spread_metrics(frame, freq="M", start="2024-02-05", end="2024-05-20")
+    assert m["period"].tolist() == ["2024-02", "2024-03", "2024-04", "2024-05"]
+    assert m["events"].tolist() == [3, 0, 0, 3]
+    assert m["partial"].tolist() == [True, False, False, True]
+    assert m["west_km"].isna().tolist() == [False, True, True, False]
+    y = spread_metrics(frame, freq="Y")
+    assert y["period"].tolist() == ["2024", "2025"]
+    assert y["events"].sum() == len(frame)
+
+
+def test_aggregate_rows_are_left_out(westward):
+    frame, _ = westward
+    agg = frame.iloc[[0]].assign(event_id="AGG", is_aggregate=True, adm1_pcode="AF33", adm2_pcode="")
+    m = spread_metrics(pd.concat([frame, agg], ignore_index=True), freq="Q")
+    assert m["events"].sum() == len(frame)
+    assert "AF33" not in sum(m["new_provinces"], [])
+    assert m.attrs["aggregate_rows_dropped"] == 1
+
+
+def test_bad_freq_and_origin_raise():
+    with pytest.raises(InputError, match="freq.*expected one of"):
+        spread_metrics(load_events(), freq="W")
+    with pytest.raises(InputError, match="origin.*AF9999"):
+        origin_from_pcode("AF9999")
+
+
+def test_origin_from_pcode_is_inside_the_unit(districts):
+    o = origin_from_pcode("AF0801")
+    assert locate(districts, o.lon, o.lat) == ("AF08", "AF0801")
+    # Measured from Hirat's label point, Kabul lies east: negative reach.
+    nrf = apply_filters(load_events(), Filters(groups=("NRF",), start="2025-01-01", end="2025-03-31"))
+    m = spread_metrics(nrf, origin=origin_from_pcode("AF32"))
+    assert (m["west_km"].dropna() < 0).all()
+
+
+def test_mean_centre_is_not_a_naive_degree_average():
+    lon, lat = mean_centre([62.0, 70.0], [35.0, 35.0])
+    assert lon == pytest.approx(66.0)
+    assert lat > 35.0  # the great-circle midpoint bulges poleward
+
+
+# ------------------------------------------------------------------ real bundled data
+
+
+@pytest.fixture(scope="module")
+def real_events() -> pd.DataFrame:
+    return load_events()
+
+
+def test_real_nrf_first_active_in_panjshir_baghlan_before_hirat(real_events):
+    nrf = apply_filters(real_events, Filters(groups=("NRF",)))
+    fa = first_activity(nrf, level="province").set_index("pcode")
+    assert fa.loc["AF08", "first_date"] < fa.loc["AF32", "first_date"]
+    assert fa.loc["AF09", "first_date"] < fa.loc["AF32", "first_date"]
+    assert {fa.loc["AF08", "first_date"].year, fa.loc["AF09", "first_date"].year} == {2021}
+    # Farah and Badghis appear only in the NRF's aggregate statements, which stay out of the metrics.
+    assert "AF33" not in fa.index and "AF31" not in fa.index
+    statements = real_events.loc[real_events["is_aggregate"] & (real_events["group"] == "NRF"), "notes"]
+    assert statements.str.contains("Farah").any() and statements.str.contains("Badghis").any()
+
+
+def test_real_nrf_reach_in_the_quarter_hirat_first_appears(real_events):
+    nrf = apply_filters(real_events, Filters(groups=("NRF",)))
+    m = spread_metrics(nrf, freq="Q").set_index("period")
+    first_hirat = nrf.loc[nrf["adm1_pcode"] == "AF32", "event_date"].min().to_period("Q")
+    row = m.loc[str(first_hirat)]
+    assert "AF32" in row["new_provinces"]
+    # Independent expectation: the westmost district-or-better event of that quarter.
+    q = nrf.loc[(nrf["event_date"].dt.to_period("Q") == first_hirat) & (nrf["adm2_pcode"] != "")]
+    q = q.loc[q["geo_precision"] <= 2]
+    west_lon = q["longitude"].min()
+    expected = WGS84_GEOD.inv(BAZARAK.lon, BAZARAK.lat, west_lon, BAZARAK.lat)[2] / 1000.0
+    assert row["westmost_lon"] == pytest.approx(west_lon)
+    assert row["west_km"] == pytest.approx(expected, rel=1e-12)
+    assert row["west_km"] > 600
+    earlier = m.loc[m.index < str(first_hirat), "west_km"].dropna()
+    assert (earlier < 100).all()
+
+
+def test_real_first_activity_districts_are_consistent_with_metrics(real_events):
+    nrf = apply_filters(real_events, Filters(groups=("NRF",)))
+    fa = first_activity(nrf, level="district", freq="Y")
+    m = spread_metrics(nrf, freq="Y")
+    by_period = fa.groupby("first_period")["pcode"].apply(sorted).to_dict()
+    for _, row in m.iterrows():
+        assert row["new_districts"] == by_period.get(row["period"], [])
+    assert fa["events"].sum() == (nrf["adm2_pcode"] != "").sum()
+
+
+def test_real_period_sentence_matches_summary(real_events):
+    f = Filters(groups=("NRF",), start="2024-03-01", end="2025-03-31")
+    sel = apply_filters(real_events, f)
+    s = summarize(sel, filters=f)
+    assert period_sentence(sel, filters=f) == (
+        f"Between 2024-03-01 and 2025-03-31 the NRF carried out {s['events']} attacks across {s['provinces']} provinces"
+    )
+    two = Filters(groups=("NRF", "AFF"), start="2024-03-01", end="2025-03-31")
+    assert " the NRF and the AFF carried out " in period_sentence(apply_filters(real_events, two), filters=two)
+    one = Filters(groups=("NRF",), start="2024-04-20", end="2024-04-20")
+    assert period_sentence(apply_filters(real_events, one), filters=one).endswith("carried out 1 attack in 1 province")
+    none = Filters(groups=("ALM",), start="2024-01-01", end="2024-01-02")
+    assert "no attacks by the ALM" in period_sentence(apply_filters(real_events, none), filters=none)
+
+
+def test_history_filters_drop_only_the_dates():
+    f = Filters(groups=("NRF",), start="2024-03-01", end="2025-03-31", provinces=("AF32",))
+    h = history_filters(f)
+    assert (h.start, h.end, h.groups, h.provinces) == (None, None, ("NRF",), ("AF32",))
+
+
+# ------------------------------------------------------------------ CLI
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        ["--group", "NRF", "--start", "2024-03-01", "--end", "2025-03-31"],
+        ["--group", "AFF", "--group", "ISKP"],
+        [],
+    ],
+)
+@pytest.mark.parametrize("freq", ["M", "Q", "Y"])
+def test_cli_periods_add_up_to_summary(capsys, selection, freq):
+    code, out, _ = run_cli(capsys, "summary", *selection)
+    assert code == 0
+    summary = json.loads(out)
+    code, out, _ = run_cli(capsys, "spread", *selection, "--freq", freq)
+    assert code == 0
+    result = json.loads(out)
+    assert sum(p["events"] for p in result["periods"]) + result["undated_events"] == summary["events"]
+    assert result["attribution"] and result["sentence"].startswith("Between ")
+    assert f"carried out {summary['events']} attack" in result["sentence"]
+    first = result["periods"][0]
+    assert {"period", "events", "provinces", "new_provinces", "westmost_lon", "west_km"} <= set(first)
+
+
+def test_cli_csv_and_origin(capsys, bundled_events_csv):
+    code, out, err = run_cli(
+        capsys,
+        "spread",
+        "--events",
+        str(bundled_events_csv),
+        "--group",
+        "NRF",
+        "--freq",
+        "Y",
+        "--origin",
+        "AF32",
+        "--format",
+        "csv",
+    )
+    assert code == 0
+    table = pd.read_csv(pd.io.common.StringIO(out), dtype={"period": str})
+    assert table["period"].tolist() == ["2021", "2022", "2023", "2024", "2025"]
+    assert table["events"].sum() == len(apply_filters(load_events(bundled_events_csv), Filters(groups=("NRF",))))
+    assert "AF32" in table.loc[table["period"] == "2024", "new_provinces"].iloc[0].split(";")
+    # From Hirat, the 2021 activity in Panjshir/Baghlan lies far east.
+    assert table.loc[table["period"] == "2021", "west_km"].iloc[0] < -600
+    assert "AGCHO" in err
+
+
+def test_cli_bad_origin_is_one_line(capsys):
+    code, out, err = run_cli(capsys, "spread", "--origin", "AF99")
+    assert code == cli.EXIT_ERROR and out == ""
+    assert err.count("\n") == 1 and "AF99" in err and "Traceback" not in err
+
+
+def test_metrics_records_are_json_ready(real_events):
+    records = metrics_records(spread_metrics(apply_filters(real_events, Filters(groups=("NRF",))), freq="Q"))
+    text = json.dumps(records, allow_nan=False)
+    assert json.loads(text)[0]["period"] == "2021Q3"
