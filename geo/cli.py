@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo.commands.geocode",
     "geo.commands.download",
     "geo.commands.assets",
+    "geo.commands.spread",
     "geo.commands.build_events",
 )
 
