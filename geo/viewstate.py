@@ -112,7 +112,7 @@ def filter_options(events: pd.DataFrame) -> FilterOptions:
     claims = set(single["claim_status"].dropna())
     placed = single.loc[single["adm1_pcode"].fillna("").astype(str) != "", ["adm1_pcode", "admin1"]]
     names = placed.drop_duplicates("adm1_pcode").sort_values("adm1_pcode")
-    provinces = {str(p): (str(n) if str(n).strip() else str(p)) for p, n in zip(names["adm1_pcode"], names["admin1"].fillna(""))}
+    provinces = {str(p): (str(n) if str(n).strip() else str(p)) for p, n in zip(names["adm1_pcode"], names["admin1"].fillna(""), strict=True)}
     dates = single["event_date"].dropna()
     return FilterOptions(
         groups=tuple(g for g in GROUPS if g in present),

@@ -9,6 +9,8 @@ from geo.schema import CLAIM_STATUSES, GEO_PRECISION, PRECISION_DISTRICT, PRECIS
 from geo.settings import ATTRIBUTION, OUTSIDE_SNAP_M
 from pages import common
 
+common.page_view()
+
 st.title("About")
 
 st.markdown(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from pathlib import Path
 
 import geopandas as gpd
@@ -43,6 +44,9 @@ _K_READY, _K_WARNINGS, _K_LINK_VIEW, _K_VIEW, _K_OPTIONS = "_view_ready", "_view
 
 #: Command that fetches the boundary files, shown when they are missing.
 BOUNDARIES_COMMAND = "python -m geo download-boundaries"
+
+# Set by render_sidebar, consumed by page_view: tells a page whether app.py drew the sidebar in this run.
+_RUN = threading.local()
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~$:])")
 
@@ -256,6 +260,24 @@ def render_sidebar() -> ViewState:
     view = _view_from_widgets(options)
     ss[_K_VIEW] = view
     _write_query_params(view)
+    _RUN.sidebar_drawn = True
+    return view
+
+
+def page_view() -> ViewState:
+    """Call first in every page: the view of this run, drawing the sidebar if app.py did not.
+
+    ``app.py`` draws the sidebar before running the page. Streamlit can run a file of
+    ``pages/`` on its own (its older multipage mode: a session's first run before any
+    ``st.navigation`` call, and ``AppTest.switch_page``); the page then draws it itself.
+    """
+    drawn = getattr(_RUN, "sidebar_drawn", False)
+    _RUN.sidebar_drawn = False
+    if drawn:
+        return current_view()
+    view = render_sidebar()
+    _RUN.sidebar_drawn = False
+    show_link_warnings()
     return view
 
 
@@ -344,6 +366,7 @@ __all__ = [
     "event_table",
     "filtered_events",
     "md_text",
+    "page_view",
     "render_sidebar",
     "show_link_warnings",
     "stop_with_error",

@@ -7,7 +7,7 @@ import streamlit as st
 from geo.filters import headline, summarize
 from pages import common
 
-filters = common.current_filters()
+filters = common.page_view().filters
 events = common.filtered_events()
 
 st.title("Data")

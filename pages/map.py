@@ -28,7 +28,7 @@ def _geojson(build, frame, **kwargs) -> bytes:
     return geojson_bytes(build(frame, **kwargs))
 
 
-view = common.current_view()
+view = common.page_view()
 filters = view.filters
 events = common.filtered_events()
 provinces, districts = common.boundaries(simplified=True)
