@@ -131,7 +131,44 @@ ALIASES: dict[str, str] = {
     "Khash Rod": "AF3405",
     "Qush Tepa": "AF2805",
     "Shahjoy": "AF2606",
+    # Districts created after 2018, inside a 2018 district (SOURCES.md)
+    "Marja": "AF3002",
+    "Marjah": "AF3002",
+    "Yakawlang No. 2": "AF1005",
     "Shah Joy": "AF2606",
+}
+
+#: Well-known neighbourhoods of Kabul city (all inside the AGCHO Kabul district,
+#: AF0101), English and Dari spellings. A neighbourhood marks the *city*: the
+#: answer is the city's district at the city's GeoNames point (precision 1, the
+#: note says the point is the city's). "Shahr-e Naw" exists in several cities and
+#: is left out. Add a city here only with names known to lie inside its district.
+NEIGHBOURHOODS: dict[str, str] = {
+    "Khair Khana": "AF0101", "خیرخانه": "AF0101",
+    "Karte Parwan": "AF0101", "کارته پروان": "AF0101",
+    "Parwan-e Du": "AF0101", "پروان دو": "AF0101", "پروان دوم": "AF0101",
+    "Parwan-e Se": "AF0101", "Parwan-e Sewom": "AF0101", "پروان سه": "AF0101", "پروان سوم": "AF0101",
+    "Karte Se": "AF0101", "Karte Seh": "AF0101", "کارته سه": "AF0101",
+    "Karte Char": "AF0101", "کارته چهار": "AF0101",
+    "Karte Naw": "AF0101", "کارته نو": "AF0101",
+    "Pul-e Surkh": "AF0101", "پل سرخ": "AF0101",
+    "Shash Darak": "AF0101", "Shashdarak": "AF0101", "ششدرک": "AF0101",
+    "Kota-e Sangi": "AF0101", "Kote Sangi": "AF0101", "کوته سنگی": "AF0101",
+    "Dasht-e Barchi": "AF0101", "Dasht-e Barchi Kabul": "AF0101", "دشت برچی": "AF0101",
+    "Wazir Akbar Khan": "AF0101", "وزیر اکبر خان": "AF0101",
+    "Macroyan": "AF0101", "Makroyan": "AF0101", "مکروریان": "AF0101",
+    "Taimani": "AF0101", "تایمنی": "AF0101",
+    "Qala-e Fathullah": "AF0101", "قلعه فتح الله": "AF0101",
+    "Deh Afghanan": "AF0101", "ده افغانان": "AF0101",
+    "Sherpur": "AF0101", "شیرپور": "AF0101",
+    "Hud Khel": "AF0101", "هودخیل": "AF0101",
+    "Darulaman": "AF0101", "Dar ul Aman": "AF0101", "دارالامان": "AF0101",
+    "Khwaja Rawash": "AF0101", "خواجه رواش": "AF0101",
+    "Shahrara": "AF0101", "شهرآرا": "AF0101",
+    "Chindawol": "AF0101", "چنداول": "AF0101",
+    "Kart-e Mamurin": "AF0101", "کارته مامورین": "AF0101",
+    "Abdul Haq square": "AF0101", "چهارراهی عبدالحق": "AF0101",
+    "Sarai Shamali": "AF0101", "سرای شمالی": "AF0101",
 }
 
 #: Names that are also common words ("valley", "fort", "centre", "inside",
@@ -169,6 +206,8 @@ _ARABIC_MAP = str.maketrans(
         "۰": "0", "۱": "1", "۲": "2", "۳": "3", "۴": "4", "۵": "5", "۶": "6", "۷": "7", "۸": "8", "۹": "9",
         # Letters Dari spells interchangeably in names (قندهار/کندهار, قندز/کندز, ذال/زال).
         "ق": "ک", "ط": "ت", "ذ": "ز", "ض": "ز", "ظ": "ز", "ص": "س", "ث": "س",
+        # Arabic writes Persian letters without their dots: بنجشير, جاريكار, كابيسا.
+        "پ": "ب", "چ": "ج", "ژ": "ز", "گ": "ک",
         "،": ",", "؛": ";", "؟": "?", "«": '"', "»": '"', "٫": ".", "٬": ",",
     }
 )
@@ -381,6 +420,11 @@ def _build(folder: str) -> Gazetteer:
 
     index: dict[str, list[Entry]] = {}
     max_tokens = 1
+    rank0 = {"PPLC": 0, "PPLA": 1}
+    towns_first: dict[str, tuple[float, float]] = {}
+    for r in sorted(geonames.itertuples(index=False), key=lambda r: rank0.get(r.feature_code, 2)):
+        if r.feature_code in rank0:
+            towns_first.setdefault(r.adm2_pcode, (float(r.latitude), float(r.longitude)))
 
     def add(spelling: str, entry_kw: dict) -> None:
         nonlocal max_tokens
@@ -420,6 +464,13 @@ def _build(folder: str) -> Gazetteer:
         kw = dict(kind="district", adm1_pcode=u.parent, adm2_pcode=pcode, name=u.name, lat=u.lat, lon=u.lon,
                   centre=centre_of.get(u.parent) == pcode)
         add(spelling, {**kw, "source": "alias"})
+
+    for spelling, pcode in NEIGHBOURHOODS.items():
+        town = towns_first.get(pcode)
+        u = districts[pcode]
+        add(spelling, dict(kind="place", adm1_pcode=u.parent, adm2_pcode=pcode, name=spelling,
+                           lat=town[0] if town else u.lat, lon=town[1] if town else u.lon,
+                           source="neighbourhood"))
 
     admin_keys = set(index)
     towns: dict[str, Entry] = {}

@@ -88,7 +88,7 @@ _PROVINCE_WORDS = {"province", "provinces", "wilayat", "velayat", "provinsi", "p
 _CITY_WORDS = {"city", "town", "kota", "miasto", "miescie"}
 _AR_DISTRICT = {"ولسوالی", "ولسوالیو", "شهرستان", "مدیریه", "بمدیریه", "لمدیریه", "ولسوالیهای", "شهرستانهای", "علاقهداری"}
 _AR_PROVINCE = {"ولایت", "ولایات", "استان", "ولایه", "بولایه", "لولایه", "ولایتهای", "استانهای", "ولایتی"}
-_AR_CITY = {"شهر", "مدینه", "بمدینه", "شار", "مرکز", "بمرکز"}
+_AR_CITY = {"شهر", "مدینه", "بمدینه", "شار", "مرکز", "بمرکز", "پایتخت", "العاصمه", "عاصمه", "بالعاصمه"}
 _PLURAL = {"ها", "های"}
 #: A name followed by one of these is an institution, not a place ("Kabul Bank").
 _INSTITUTION_AFTER = {"bank", "university", "polytechnic", "times", "news", "tv", "press"}
@@ -114,6 +114,30 @@ _PD_EN_BEFORE = {"police", "security", "municipal", "city", "pd", "nahia", "nahi
 _MAX_PD = 22
 
 
+def _norm_set(words) -> set[str]:
+    return {normalize_text(w) for w in words}
+
+
+# Arabic-script vocabulary is compared after normalize_text (پ→ب, چ→ج, ق→ک...), so normalise it too.
+_AR_DISTRICT = _norm_set(_AR_DISTRICT)
+_AR_PROVINCE = _norm_set(_AR_PROVINCE)
+_AR_CITY = _norm_set(_AR_CITY)
+_PD_AR = _norm_set(_PD_AR)
+_ROAD_HEAD_BEFORE = _norm_set(_ROAD_HEAD_BEFORE)
+_FA_UNITS = {normalize_text(k): v for k, v in _FA_UNITS.items()}
+_FA_ORDINALS = {normalize_text(k): v for k, v in _FA_ORDINALS.items()}
+_AMNIYATI = normalize_text("امنیتی")
+#: Words that put the event near, not at, the place named after them.
+_NEAR = {"outskirts", "outskirt", "suburbs", "suburb", "vicinity", "near", "nearby", "outside"} | _norm_set(
+    {"حومه", "حومهی", "اطراف", "حوالی", "نزدیک", "نزدیکی", "بیرون"}
+)
+_CAPITAL_WORDS = {"capital", "centre", "center"} | _norm_set({"مرکز"})
+#: "the capital" with no name: Kabul (only when the text names nothing else).
+_THE_CAPITAL = _norm_set({"پایتخت", "العاصمه", "بالعاصمه"})
+_BIST = normalize_text("بیست")
+_SHAR = normalize_text("ښار")
+
+
 # --- parsing -----------------------------------------------------------------------------
 
 
@@ -126,6 +150,7 @@ class _Mention:
     marker: str | None = None  # "district" | "province" | "city"
     fuzzy: bool = False
     how: str = ""
+    near: bool = False  # "outskirts of X", "near X", "حومه X": X's district, not X's point
 
 
 def _words(text: str) -> tuple[list[str], list[bool]]:
@@ -168,7 +193,7 @@ def _ordinal(words: list[str], i: int) -> tuple[int | None, int]:
         return 20 + _EN_ORDINALS[t[6:]], 1
     if t in _FA_ORDINALS:
         return _FA_ORDINALS[t], 1
-    if t == "بیست" and i + 2 < len(words) and words[i + 1] == "و" and words[i + 2] in _FA_UNITS:
+    if t == _BIST and i + 2 < len(words) and words[i + 1] == "و" and words[i + 2] in _FA_UNITS:
         return 20 + _FA_UNITS[words[i + 2]], 3
     return None, 0
 
@@ -181,12 +206,12 @@ def _find_pd(words: list[str]) -> tuple[int | None, set[int]]:
         num = None
         if t in _PD_AR:
             j = i + 1
-            if j < n and words[j] == "امنیتی":
+            if j < n and words[j] == _AMNIYATI:
                 j += 1
             num, k = _ordinal(words, j)
             if num is not None:
                 used = set(range(i, j + k))
-                if j + k < n and words[j + k] == "امنیتی":
+                if j + k < n and words[j + k] == _AMNIYATI:
                     used.add(j + k)
         elif re.fullmatch(r"pd\d{1,2}", t):
             num, _ = _ordinal(words, i)
@@ -227,6 +252,10 @@ def _marker(words: list[str], brk: list[bool], s: int, e: int) -> str | None:
     b = words[s - 1] if s >= 1 else ""
     b2 = words[s - 2] if s >= 2 and not brk[s - 1] else ""
     a = words[e] if e < n and not brk[e] else ""
+    if joined_before and b == "of" and b2 in _CAPITAL_WORDS:
+        return "capital"  # "capital of Parwan", "centre of Kapisa"
+    if joined_before and b in _AR_PROVINCE and b2 in _CAPITAL_WORDS:
+        return "capital"  # مرکز ولایت تخار
     if _is_ar(words[s]):
         if joined_before:
             word = b2 if b in _PLURAL else b
@@ -240,7 +269,7 @@ def _marker(words: list[str], brk: list[bool], s: int, e: int) -> str | None:
             return "district"
         if a in _AR_PROVINCE:
             return "province"
-        if a == "شار":
+        if a == _SHAR:
             return "city"
         return None
     if a in ("district", "districts", "dist", "woleswali", "wuleswali", "uluswali"):
@@ -254,7 +283,7 @@ def _marker(words: list[str], brk: list[bool], s: int, e: int) -> str | None:
     if not joined_before:
         return None
     if b == "of" and b2 in _DISTRICT_WORDS:
-        return "district"
+        return "district_of"  # "the district of Khinj", but "Surobi district of Kabul": see _read_mention
     if b == "of" and b2 in _PROVINCE_WORDS:
         return "province"
     if b == "of" and b2 in _CITY_WORDS:
@@ -321,7 +350,8 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
         if all(x.weak for x in entries) and marker != "district":
             i += 1
             continue
-        mentions.append(_Mention(s, e, " ".join(words[s:e]), entries, marker, fuzzy=bool(how), how=how))
+        near = any(words[k] in _NEAR for k in range(max(0, s - 3), s))
+        mentions.append(_Mention(s, e, " ".join(words[s:e]), entries, marker, fuzzy=bool(how), how=how, near=near))
         for k in range(s, e):
             taken[k] = True
         i = e
@@ -390,6 +420,24 @@ def _closest(key: str, kind: str, g: Gazetteer) -> tuple[tuple[Entry, ...], str]
     return None
 
 
+def _closest_within(key: str, provinces: set[str], g: Gazetteer) -> tuple[Entry, ...]:
+    """District entries of ``provinces`` whose name is closest to ``key`` (one unit only)."""
+    if len(key) < 4:
+        return ()
+    pool = {}
+    for k in g.district_keys:
+        for e in g.lookup(k):
+            if e.kind == "district" and e.adm1_pcode in provinces:
+                pool.setdefault(k, []).append(e)
+    close = difflib.get_close_matches(key, list(pool), n=3, cutoff=0.8)
+    if not close:
+        return ()
+    best = difflib.SequenceMatcher(None, key, close[0]).ratio()
+    tied = [c for c in close if difflib.SequenceMatcher(None, key, c).ratio() >= best - 0.02]
+    es = [e for c in tied for e in pool[c]]
+    return tuple(es) if len({e.adm2_pcode for e in es}) == 1 else ()
+
+
 def _fuzzy(words: list[str], taken: list[bool], g: Gazetteer) -> list[_Mention]:
     """Spellings the gazetteer lacks, only right beside a district/province marker."""
     out: list[_Mention] = []
@@ -452,11 +500,23 @@ def _read_mention(m: _Mention, g: Gazetteer) -> _Reading:
                 out[e.adm2_pcode] = e
         return out
 
+    if m.marker == "district_of":
+        # "X district of Kabul" names the province; "the district of Khinj" the district.
+        m.marker = "province" if prov else "district"
     if m.marker == "province" and prov:
         return _Reading(m, {e.adm1_pcode for e in prov}, {}, 9, "province", True)
     if m.marker == "district" and (dist or place):
         es = dist or place
         return _Reading(m, set(), {e.adm2_pcode: e for e in es}, _T_DISTRICT, "district", True)
+    if m.marker == "capital" and prov:
+        pc = prov[0].adm1_pcode
+        if len({e.adm1_pcode for e in prov}) == 1 and pc in g.centre_of:
+            d = g.centre_of[pc]
+            town = g.towns.get(d)
+            e = town if town is not None and town.centre else _district_entry(g, d)
+            return _Reading(m, {pc}, {d: e}, _T_CITY, "capital", True)
+    if m.marker == "capital":
+        m.marker = "city"
     if m.marker == "city":
         centres = [e for e in dist + place if e.centre]
         if prov and not centres and not dist:
@@ -481,7 +541,8 @@ def _read_mention(m: _Mention, g: Gazetteer) -> _Reading:
     if prov:
         return _Reading(m, {e.adm1_pcode for e in prov}, {}, 9, "province", m.marker == "province")
     capitals = {e.adm2_pcode for e in dist + place}
-    if m.marker is None and len(capitals) == 1 and capitals <= g.same_name_capitals:
+    hood = any(e.source == "neighbourhood" for e in place)
+    if m.marker is None and not hood and len(capitals) == 1 and capitals <= g.same_name_capitals:
         # A bare spelling of a capital that shares its province's name (قندز, Kabulo): the province.
         return _Reading(m, {g.districts[next(iter(capitals))].parent}, {}, 9, "province", False)
     if dist:
@@ -526,8 +587,13 @@ def _describe(r: _Reading, g: Gazetteer, d: str | None = None) -> str:
         return f"province '{'/'.join(names)}'"
     e = r.districts[d]
     u = g.districts[d]
-    kind = {"district": "district", "city": "city", "name": "district", "place": "place"}[r.why]
-    label = f"{kind} '{u.name}'" if e.kind != "place" else f"town '{e.name}' in district '{u.name}'"
+    kind = {"district": "district", "city": "city", "name": "district", "place": "place", "capital": "city"}[r.why]
+    if e.source == "neighbourhood":
+        label = f"neighbourhood '{e.name}' of {u.name} city (the city's point)"
+    elif e.kind == "place":
+        label = f"town '{e.name}' in district '{u.name}'"
+    else:
+        label = f"{kind} '{u.name}'"
     if e.source == "alias":
         label += f" (alias '{e.matched}')"
     elif m.fuzzy:
@@ -602,6 +668,16 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
             elif not top_strong:
                 conflict = weak_prov
         if conflict:
+            # Perhaps a spelling of a district of the province named (شینواری / شینوار).
+            near_hits: dict[str, tuple[Entry, _Reading]] = {}
+            for r in top:
+                for e in _closest_within(key_from_tokens(r.mention.text.split()), conflict, g):
+                    near_hits[e.adm2_pcode] = (e, _Reading(r.mention, set(), {e.adm2_pcode: e}, r.tier, r.why, r.strong))
+            if len(near_hits) == 1:
+                d, (e, r) = next(iter(near_hits.items()))
+                r.mention.fuzzy, r.mention.how = True, "close spelling"
+                cands, conflict = near_hits, None
+        if conflict:
             # The district named is in none of the provinces named: do not pick.
             codes = set(cands_all) | conflict
             return GeocodeResult(
@@ -630,10 +706,10 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
         for r in dist_readings:
             if r in top:
                 continue
-            if r.tier == _T_PLACE and top_strong:
+            parents = {g.districts[d].parent for d in r.districts}
+            if r.tier == _T_PLACE and top_strong and pc not in parents:
                 ignored_places.append(r.mention.text)  # GeoNames names are often common words
                 continue
-            parents = {g.districts[d].parent for d in r.districts}
             if pc not in parents and not (parents & strong_prov):
                 codes = set(cands) | set(r.districts)
                 return GeocodeResult(
@@ -655,7 +731,9 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
                 note = f"police district {pd_num} of {g.districts[d].name} city: {desc}"
                 ent = town if town is not None else e
                 return _district_result(g, ent, d, note + extra, place_ok=True)
-            place_ok = r.tier in (_T_CITY, _T_NAME, _T_PLACE) and e.kind == "place"
+            place_ok = r.tier in (_T_CITY, _T_NAME, _T_PLACE) and e.kind == "place" and not r.mention.near
+            if r.mention.near:
+                desc += " (the text places it near or on the outskirts: district precision)"
             return _district_result(g, e, d, desc + extra, place_ok=place_ok)
         # Several districts in one province: prefer the one a marked mention named.
         names = ", ".join(g.districts[d].name for d in sorted(cands))
@@ -664,6 +742,10 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
 
     if pd_num is not None and not all_prov:
         return GeocodeResult(geocode_note=f"police district {pd_num} named without a city")
+    if not readings and text and _says_the_capital(text):
+        d = g.centre_of["AF01"]
+        town = g.towns[d]
+        return _district_result(g, town, d, "'the capital' with no other place named: Kabul city", place_ok=True)
     if len(all_prov) == 1 or (len(strong_prov) == 1):
         pc = next(iter(strong_prov)) if len(strong_prov) == 1 else next(iter(all_prov))
         r = next((r for r in prov_readings if pc in r.provinces), None)
@@ -689,6 +771,17 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
     if not text or not text.strip():
         return GeocodeResult(geocode_note="no place text")
     return GeocodeResult(geocode_note="no province, district or town name recognised")
+
+
+def _says_the_capital(text: str) -> bool:
+    words, _ = _words(text)
+    for i, t in enumerate(words):
+        if t in _THE_CAPITAL and not (i + 1 < len(words) and words[i + 1] in _AR_PROVINCE):
+            return True
+        if t == "capital" and i > 0 and words[i - 1] in ("the", "afghan", "country", "countrys", "afghanistans") \
+                and not (i + 1 < len(words) and words[i + 1] in ("of", "city")):
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=65536)
