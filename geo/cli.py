@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo.commands.assets",
     "geo.commands.spread",
     "geo.commands.build_events",
+    "geo.commands.ingest",
 )
 
 #: Exit code for bad input or a failed operation.

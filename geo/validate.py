@@ -74,11 +74,11 @@ def check_size(nbytes: int, *, max_bytes: int, name: str = "input") -> None:
     >>> check_size(200, max_bytes=100, name="big.csv")
     Traceback (most recent call last):
     ...
-    geo.errors.InputError: big.csv is 200 bytes, over the limit of 100 bytes (0.0 MB); raise it with --max-mb
+    geo.errors.InputError: big.csv is 200 bytes, over the limit of 100 bytes (9.54e-05 MB); raise it with --max-mb
     """
     if nbytes > max_bytes:
         raise InputError(
-            f"{name} is {nbytes:,} bytes, over the limit of {max_bytes:,} bytes ({max_bytes / 1024 / 1024:.1f} MB); "
+            f"{name} is {nbytes:,} bytes, over the limit of {max_bytes:,} bytes ({max_bytes / 1024 / 1024:.3g} MB); "
             "raise it with --max-mb"
         )
 
