@@ -1,0 +1,699 @@
+"""folium maps of events: province outlines, districts shaded by events or fatalities, event points.
+
+Pure builders: a frame goes in, a :class:`folium.Map` comes out; the pages
+render it with ``st_folium``. Every map goes through :func:`finalize`, which
+points its scripts at the vendored copies (:func:`geo.assets.localize`), so a
+map with ``basemap="none"`` needs no network at all.
+
+What is drawn, and how:
+
+- provinces: outlines with their names (label and tooltip);
+- districts: shaded by the number of filtered events (or reported
+  fatalities), with a legend;
+- events placed to a named place or a district (``geo_precision`` 1 or 2,
+  with coordinates): points coloured by group, clustered when many. Up to
+  :data:`geo.settings.MAP_LIGHT_THRESHOLD` events, each point carries its own
+  popup. Above it (the *light mode*) identical places are merged, the points
+  travel as one compact integer array, and a point's popup shows how many
+  events of which group are there; the page lists those events on click
+  (``st_folium``'s ``last_object_clicked`` is the point's exact coordinates);
+- events known only to province level are never drawn as points: their
+  province gets a dashed outline and a count, and the legend says so.
+
+Every string that came from a report is HTML-escaped (:func:`escape_text`)
+before it reaches the page, and travels as a JSON string, never as markup
+inside a script.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from typing import Any, Sequence
+from urllib.parse import urlsplit
+
+import folium
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.plugins import MarkerCluster
+from folium.template import Template
+
+from geo import settings
+from geo.aggregate import aggregate_by_district, aggregate_by_province
+from geo.assets import localize
+from geo.errors import InputError
+from geo.groups import GROUP_COLORS, GROUP_LABELS, GROUPS
+from geo.schema import PRECISION_PROVINCE
+
+#: Initial view: the centre of Afghanistan and the country's bounding box (lat, lon).
+AFG_CENTER: tuple[float, float] = (34.0, 66.0)
+AFG_BOUNDS: tuple[tuple[float, float], tuple[float, float]] = ((29.3, 60.4), (38.5, 75.0))
+
+#: The closest zoom the map allows (street level; the display boundaries are simplified to ~100 m).
+MAX_ZOOM = 16
+
+#: Basemaps :func:`new_map` knows.
+BASEMAPS: tuple[str, ...] = ("osm", "none")
+
+#: Metrics the districts can be shaded by: column of :func:`geo.aggregate.aggregate_by_district` → legend title.
+METRICS: dict[str, str] = {"events": "Events per district", "fatalities": "Reported fatalities per district"}
+
+#: OpenStreetMap tiles and their required attribution.
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+
+#: Decimals of the boundary coordinates sent to the browser (1e-4 degree is about 10 m,
+#: finer than the 0.001 degree simplification of the display boundaries).
+BOUNDARY_DECIMALS = 4
+
+#: Decimals of point coordinates in the light mode (1e-5 degree is about 1 m, so a
+#: clicked point still matches its events' own coordinates).
+POINT_DECIMALS = 5
+
+#: Sequential colours of the district shading (ColorBrewer YlOrRd, light to dark).
+SHADE_COLORS: tuple[str, ...] = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026", "#800026")
+
+#: Outline colours.
+PROVINCE_LINE = "#333333"
+DISTRICT_LINE = "#8c8c8c"
+
+#: Layer names, as the layer control shows them.
+LAYER_PROVINCES = "Province outlines"
+LAYER_DISTRICTS = "Districts shaded"
+LAYER_PROVINCE_LEVEL = "Events known only to province level"
+LAYER_EVENTS = "Events (points)"
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+def escape_text(value: object) -> str:
+    """HTML-escape a value for display; missing values become ``""``.
+
+    Besides ``& < > " '`` it escapes the characters that mean something inside
+    a JavaScript string or template (backslash, backtick, ``$``), so escaped
+    text stays text wherever it ends up.
+
+    Examples
+    --------
+    >>> escape_text('<img src=x onerror=alert(1)>')
+    '&lt;img src=x onerror=alert(1)&gt;'
+    >>> escape_text(None)
+    ''
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+
+
+def safe_url(value: object) -> str | None:
+    """The URL if it is an ``http``/``https`` URL with a host, else None (no ``javascript:``, ``data:``...).
+
+    Examples
+    --------
+    >>> safe_url("https://example.org/a?b=1"), safe_url("javascript:alert(1)")
+    ('https://example.org/a?b=1', None)
+    """
+    text = "" if value is None or value is pd.NA else str(value).strip()
+    if not text or any(ch.isspace() or ord(ch) < 32 for ch in text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return text
+
+
+def _json(value: Any) -> str:
+    """JSON safe to embed in a ``<script>``: no ``<``, ``>``, ``&`` or line separators appear raw."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+# --------------------------------------------------------------------------- map elements
+
+
+class _Attribution(MacroElement):
+    """Adds the project's attribution (boundaries, places, events) to the map's attribution control."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Attribution"
+        self.text_json = _json(escape_text(text))
+
+
+class CompactPolygons(Layer):
+    """A polygon layer sent as integer deltas (a fraction of GeoJSON's size), with per-feature style and tooltip.
+
+    ``features`` is a list of ``(geometry, style, tooltip_html, label_html)``;
+    tooltips and labels must already be escaped HTML.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var scale = {{ this.scale }}, data = {{ this.data_json }}, styles = {{ this.styles_json }};
+            var group = L.featureGroup();
+            function decode(flat) {
+                var out = [], x = 0, y = 0;
+                for (var i = 0; i < flat.length; i += 2) {
+                    x += flat[i]; y += flat[i + 1];
+                    out.push([y / scale, x / scale]);
+                }
+                return out;
+            }
+            data.forEach(function (f) {
+                var polys = f[0].map(function (poly) { return poly.map(decode); });
+                var layer = L.polygon(polys.length === 1 ? polys[0] : polys, styles[f[1]]);
+                if (f[2]) { layer.bindTooltip(f[2], {sticky: true}); }
+                layer.addTo(group);
+                if (f[3]) {
+                    L.marker([f[3][1], f[3][2]], {
+                        icon: L.divIcon({className: "afg-label", html: f[3][0], iconSize: null}),
+                        interactive: false, keyboard: false
+                    }).addTo(group);
+                }
+            });
+            return group;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        features: Sequence[tuple[Any, dict[str, Any], str, tuple[str, float, float] | None]],
+        *,
+        name: str,
+        decimals: int = BOUNDARY_DECIMALS,
+        show: bool = True,
+    ):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "CompactPolygons"
+        scale = 10**decimals
+        styles: list[str] = []
+        style_index: dict[str, int] = {}
+        rows = []
+        for geom, style, tooltip, label in features:
+            key = _json(style)
+            if key not in style_index:
+                style_index[key] = len(styles)
+                styles.append(key)
+            label_data = None
+            if label is not None:
+                label_data = [label[0], round(label[1], decimals), round(label[2], decimals)]
+            rows.append([_encode_geometry(geom, scale), style_index[key], tooltip or "", label_data])
+        self.scale = scale
+        self.data_json = _json(rows)
+        self.styles_json = "[" + ",".join(styles) + "]"
+
+
+def _encode_ring(coords: np.ndarray, scale: int) -> list[int]:
+    q = np.round(np.asarray(coords)[:, :2] * scale).astype(np.int64)
+    # Drop repeated vertices that quantizing created, keep the ring closed.
+    keep = np.ones(len(q), dtype=bool)
+    keep[1:] = np.any(q[1:] != q[:-1], axis=1)
+    q = q[keep]
+    deltas = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    return deltas.ravel().tolist()
+
+
+def _encode_geometry(geom: Any, scale: int) -> list[list[list[int]]]:
+    polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+    out = []
+    for poly in polys:
+        if poly.is_empty:
+            continue
+        rings = [_encode_ring(np.asarray(poly.exterior.coords), scale)]
+        rings += [_encode_ring(np.asarray(r.coords), scale) for r in poly.interiors]
+        out.append(rings)
+    return out
+
+
+class EventPoints(JSCSSMixin, Layer):
+    """Event points coloured by group, in a marker cluster when many; popups as JSON strings.
+
+    ``points`` is an (n, 4) integer array ``lat*scale, lon*scale, group index, count``;
+    ``popups`` (optional) holds one escaped HTML string per point. Without
+    popups, a point's popup is built in the browser from its count and group.
+    """
+
+    default_js = list(MarkerCluster.default_js)
+    default_css = list(MarkerCluster.default_css)
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var scale = {{ this.scale }}, pts = {{ this.points_json }}, popups = {{ this.popups_json }};
+            var groups = {{ this.groups_json }}, colors = {{ this.colors_json }};
+            var layer = {% if this.cluster %}L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 50}){% else %}L.featureGroup(){% endif %};
+            var icons = colors.map(function (c) {
+                return L.divIcon({className: "afg-point", iconSize: [12, 12],
+                    html: '<span style="display:block;width:12px;height:12px;border-radius:6px;border:1px solid #fff;background:' + c + '"></span>'});
+            });
+            var markers = [], lat = 0;
+            for (var i = 0; i < pts.length; i += 4) {
+                lat += pts[i];
+                var k = i / 4, g = pts[i + 2], n = pts[i + 3];
+                var m = L.marker([lat / scale, pts[i + 1] / scale], {icon: icons[g], title: groups[g] + (n > 1 ? " (" + n + " events)" : "")});
+                if (popups) {
+                    m.bindPopup(popups[k], {maxWidth: 320});
+                } else {
+                    m.bindPopup("<b>" + n + " event" + (n === 1 ? "" : "s") + " here</b><br>" + groups[g] +
+                        "<br><i>The events at this place are listed below the map.</i>");
+                }
+                markers.push(m);
+            }
+            layer.addLayers ? layer.addLayers(markers) : markers.forEach(function (m) { m.addTo(layer); });
+            return layer;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        points: np.ndarray,
+        *,
+        popups: list[str] | None,
+        name: str = LAYER_EVENTS,
+        decimals: int = POINT_DECIMALS,
+        cluster: bool = True,
+    ):
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "EventPoints"
+        self.scale = 10**decimals
+        pts = np.asarray(points, dtype=np.int64).reshape(-1, 4).copy()
+        if len(pts):
+            # Latitudes as deltas (points are sorted by latitude): fewer digits to send.
+            pts[1:, 0] = np.diff(pts[:, 0])
+        self.points_json = "[" + ",".join(map(str, pts.ravel().tolist())) + "]"
+        self.popups_json = _json(popups) if popups is not None else "null"
+        self.groups_json = _json([escape_text(f"{g}: {GROUP_LABELS[g]}") for g in GROUPS])
+        self.colors_json = _json([GROUP_COLORS[g] for g in GROUPS])
+        self.cluster = cluster
+
+
+class Legend(MacroElement):
+    """A legend control (bottom right) from escaped HTML."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+            .afg-legend {background: rgba(255,255,255,0.92); padding: 6px 8px; font: 12px/1.35 sans-serif;
+                         border-radius: 4px; box-shadow: 0 0 6px rgba(0,0,0,0.3); max-width: 260px;}
+            .afg-legend .sw {display: inline-block; width: 14px; height: 10px; margin-right: 4px;
+                             border: 1px solid #999; vertical-align: middle;}
+            .afg-legend .dot {display: inline-block; width: 10px; height: 10px; border-radius: 5px;
+                              margin-right: 4px; vertical-align: middle; border: 1px solid #fff;}
+            .afg-label {font: 11px sans-serif; color: #222; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff;
+                        transform: translate(-50%, -50%); pointer-events: none;}
+            .afg-label-count {font-weight: bold; color: #5a2d82;}
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+            (function () {
+                var legend = L.control({position: "bottomright"});
+                legend.onAdd = function () {
+                    var div = L.DomUtil.create("div", "afg-legend");
+                    div.innerHTML = {{ this.html_json }};
+                    L.DomEvent.disableClickPropagation(div);
+                    return div;
+                };
+                legend.addTo({{ this._parent.get_name() }});
+            })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str):
+        super().__init__()
+        self._name = "Legend"
+        self.html_json = _json(html_text)
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def new_map(*, basemap: str = "osm") -> folium.Map:
+    """An empty map of Afghanistan, its scripts served locally.
+
+    Parameters
+    ----------
+    basemap : {"osm", "none"}, default "osm"
+        OpenStreetMap tiles (with their attribution), or no tile layer at all
+        (works offline).
+
+    Returns
+    -------
+    folium.Map
+        Centred on Afghanistan, the project's attribution in the attribution
+        control, scripts pointed at ``/app/static/vendor`` (:func:`geo.assets.localize`).
+
+    Raises
+    ------
+    InputError
+        For an unknown basemap.
+    AssetsMissingError
+        When the vendored scripts are not installed (``python -m geo fetch-assets``).
+
+    Examples
+    --------
+    >>> m = new_map(basemap="none")  # doctest: +SKIP
+    >>> "tile.openstreetmap.org" in m.get_root().render()  # doctest: +SKIP
+    False
+    """
+    if basemap not in BASEMAPS:
+        raise InputError(f"expected one of {list(BASEMAPS)}, got {basemap!r}", field="basemap")
+    m = folium.Map(
+        location=list(AFG_CENTER),
+        zoom_start=6,
+        tiles=None,
+        control_scale=True,
+        # Leaflet's own zoom limits (folium's min_zoom/max_zoom only reach tile layers);
+        # the marker cluster needs a maxZoom on the map even without tiles.
+        minZoom=4,
+        maxZoom=MAX_ZOOM,
+    )
+    if basemap == "osm":
+        folium.TileLayer(OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=MAX_ZOOM, control=False).add_to(m)
+    _Attribution(settings.ATTRIBUTION).add_to(m)
+    m.fit_bounds([list(AFG_BOUNDS[0]), list(AFG_BOUNDS[1])])
+    return localize(m)
+
+
+def finalize(m: folium.Map) -> folium.Map:
+    """What every map needs before it is rendered: a layer control (once) and local scripts.
+
+    Call it last, after every layer and plugin was added: it localizes the
+    scripts of everything in the map (:func:`geo.assets.localize`).
+
+    Raises
+    ------
+    AssetsMissingError
+        When a script has no local copy or the copies are not installed.
+    """
+    has_control = any(isinstance(c, folium.LayerControl) for c in m._children.values())
+    has_layers = any(isinstance(c, Layer) and c.control for c in m._children.values())
+    if has_layers and not has_control:
+        folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    return localize(m)
+
+
+def _bins(values: Sequence[float]) -> list[float]:
+    """Class breaks (lower bounds) for the shading: 1, then a 1-2-5 sequence up to the maximum."""
+    top = max([v for v in values if v > 0], default=0)
+    if top <= 0:
+        return [1]
+    steps: list[float] = []
+    base = 1
+    while len(steps) < 200:
+        for mult in (1, 2, 5):
+            v = base * mult
+            if v > top:
+                break
+            steps.append(v)
+        else:
+            base *= 10
+            continue
+        break
+    if len(steps) > len(SHADE_COLORS):
+        # Keep the lowest and the highest breaks; thin the middle evenly.
+        idx = np.linspace(0, len(steps) - 1, len(SHADE_COLORS)).round().astype(int)
+        steps = [steps[i] for i in sorted(set(idx))]
+    return steps
+
+
+def _shade(value: float, bins: list[float]) -> str | None:
+    if not value or value <= 0:
+        return None
+    pos = 0
+    for i, lower in enumerate(bins):
+        if value >= lower:
+            pos = i
+    return SHADE_COLORS[min(pos, len(SHADE_COLORS) - 1)] if len(bins) > 1 else SHADE_COLORS[3]
+
+
+def _drawable(events: pd.DataFrame) -> pd.Series:
+    """Events drawn as points: coordinates present, placed to a district, not province-level precision."""
+    lat = pd.to_numeric(events["latitude"], errors="coerce")
+    lon = pd.to_numeric(events["longitude"], errors="coerce")
+    adm2 = events["adm2_pcode"].fillna("").astype(str)
+    prec = pd.to_numeric(events["geo_precision"], errors="coerce")
+    return lat.notna() & lon.notna() & (adm2 != "") & (prec.fillna(0) != PRECISION_PROVINCE)
+
+
+def event_popup_html(row: pd.Series | dict[str, Any]) -> str:
+    """The popup of one event: date, group, target, place as reported, district and province,
+    fatalities, claim status and source link. Every value is escaped; the link only for http(s).
+
+    Examples
+    --------
+    >>> html_text = event_popup_html({"event_date": "2024-03-02", "group": "NRF", "location": "<b>x</b>",
+    ...     "source_url": "javascript:alert(1)"})
+    >>> "&lt;b&gt;x&lt;/b&gt;" in html_text and "javascript:" not in html_text
+    True
+    """
+    get = row.get
+    date = get("event_date")
+    date_text = date.date().isoformat() if isinstance(date, pd.Timestamp) else escape_text(date)
+    group = str(get("group") or "")
+    color = GROUP_COLORS.get(group, GROUP_COLORS["Unknown"])
+    fat = get("fatalities")
+    fat_text = "not reported" if fat is None or fat is pd.NA or (isinstance(fat, float) and math.isnan(fat)) else escape_text(fat)
+    place = ", ".join(x for x in (escape_text(get("admin2")), escape_text(get("admin1"))) if x)
+    url = safe_url(get("source_url"))
+    source_name = escape_text(get("source") or (urlsplit(url).netloc if url else ""))
+    if url:
+        link = f'<a href="{escape_text(url)}" target="_blank" rel="noopener noreferrer">{source_name or "source"}</a>'
+    else:
+        link = source_name or "none given"
+    actor = escape_text(get("actor1"))
+    lines = [
+        f'<b>{escape_text(date_text)}</b> · <span style="color:{color}">&#9679;</span> <b>{escape_text(group)}</b>'
+        + (f" ({actor})" if actor and actor != escape_text(GROUP_LABELS.get(group, "")) else ""),
+        f"Target: {escape_text(get('actor2')) or '–'}",
+        f"Place as reported: {escape_text(get('location')) or '–'}",
+        f"District, province: {place or '–'}",
+        f"Reported fatalities: {fat_text}",
+        f"Claim: {escape_text(get('claim_status')) or '–'}",
+        f"Source: {link}",
+    ]
+    event_id = escape_text(get("event_id"))
+    if event_id:
+        lines.append(f'<span style="color:#777">{event_id}</span>')
+    return '<div class="afg-popup">' + "<br>".join(lines) + "</div>"
+
+
+def _point_array(events: pd.DataFrame, *, decimals: int, merge: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Integer points ``lat, lon, group index, count`` sorted by latitude, and the row positions (no merge)."""
+    scale = 10**decimals
+    lat = np.round(pd.to_numeric(events["latitude"], errors="coerce").to_numpy(dtype="float64") * scale).astype(np.int64)
+    lon = np.round(pd.to_numeric(events["longitude"], errors="coerce").to_numpy(dtype="float64") * scale).astype(np.int64)
+    codes = {g: i for i, g in enumerate(GROUPS)}
+    grp = events["group"].map(codes).fillna(codes["Unknown"]).to_numpy(dtype=np.int64)
+    if merge:
+        table = np.stack([lat, lon, grp], axis=1)
+        uniq, counts = np.unique(table, axis=0, return_counts=True)  # sorted by lat, lon, group
+        return np.column_stack([uniq, counts]), np.array([], dtype=np.int64)
+    order = np.lexsort((lon, lat))
+    pts = np.column_stack([lat[order], lon[order], grp[order], np.ones(len(order), dtype=np.int64)])
+    return pts, order
+
+
+def build_event_map(
+    events: pd.DataFrame,
+    *,
+    provinces: Any,
+    districts: Any,
+    metric: str = "events",
+    basemap: str = "osm",
+    max_points: int | None = None,
+) -> folium.Map:
+    """The event map: province outlines, shaded districts, event points, province-level marks, legend.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Events already filtered (:func:`geo.filters.apply_filters`); not modified.
+    provinces, districts : geopandas.GeoDataFrame
+        The simplified boundaries (``load_provinces(simplified=True)``, ``load_districts(simplified=True)``).
+    metric : {"events", "fatalities"}, default "events"
+        What the district shading counts.
+    basemap : {"osm", "none"}, default "osm"
+        See :func:`new_map`.
+    max_points : int, optional
+        Above this many drawable events, use the light mode (merged places,
+        compact array, popups with counts). Default :data:`geo.settings.MAP_LIGHT_THRESHOLD`.
+
+    Returns
+    -------
+    folium.Map
+        Pass it through :func:`finalize` before rendering.
+
+    Raises
+    ------
+    InputError
+        For an unknown metric or basemap, or boundaries without ``pcode``/``geometry``.
+
+    Examples
+    --------
+    >>> from geo.boundaries import load_districts, load_provinces
+    >>> from geo.events import load_events
+    >>> from geo.filters import Filters, apply_filters
+    >>> events = apply_filters(load_events(), Filters(groups=("NRF",)))
+    >>> m = finalize(build_event_map(events, provinces=load_provinces(simplified=True),
+    ...     districts=load_districts(simplified=True), basemap="none"))  # doctest: +SKIP
+    """
+    if metric not in METRICS:
+        raise InputError(f"expected one of {list(METRICS)}, got {metric!r}", field="metric")
+    for label, frame in (("provinces", provinces), ("districts", districts)):
+        missing = [c for c in ("pcode", "name_en", "geometry") if c not in frame.columns]
+        if missing:
+            raise InputError(f"{label} boundaries lack column(s) {missing}", field=missing[0])
+    threshold = settings.MAP_LIGHT_THRESHOLD if max_points is None else int(max_points)
+
+    m = new_map(basemap=basemap)
+    by_district = aggregate_by_district(events)
+    by_province = aggregate_by_province(events)
+    province_names = dict(zip(provinces["pcode"], provinces["name_en"]))
+
+    # Districts shaded by the metric.
+    values = dict(zip(by_district["adm2_pcode"], by_district[metric]))
+    other = "fatalities" if metric == "events" else "events"
+    others = dict(zip(by_district["adm2_pcode"], by_district[other]))
+    bins = _bins(list(values.values()))
+    district_features = []
+    for pcode, name, adm1, geom in zip(
+        districts["pcode"], districts["name_en"], districts.get("adm1_pcode", districts["pcode"].str[:4]), districts.geometry
+    ):
+        value = int(values.get(pcode, 0))
+        fill = _shade(value, bins)
+        style = {
+            "color": DISTRICT_LINE,
+            "weight": 0.6,
+            "fillColor": fill or "#ffffff",
+            "fillOpacity": 0.7 if fill else 0.0,
+        }
+        n_events = value if metric == "events" else int(others.get(pcode, 0))
+        n_fat = value if metric == "fatalities" else int(others.get(pcode, 0))
+        tip = (
+            f"<b>{escape_text(name)}</b> ({escape_text(province_names.get(adm1, adm1))})<br>"
+            f"{n_events:,} event{'s' if n_events != 1 else ''} · {n_fat:,} reported fatalities"
+        )
+        district_features.append((geom, style, tip, None))
+    CompactPolygons(district_features, name=LAYER_DISTRICTS).add_to(m)
+
+    # Province outlines with names.
+    prov_features = []
+    for pcode, name, geom in zip(provinces["pcode"], provinces["name_en"], provinces.geometry):
+        point = geom.representative_point()
+        style = {"color": PROVINCE_LINE, "weight": 1.4, "fill": False}
+        prov_features.append((geom, style, f"<b>{escape_text(name)}</b> province", (escape_text(name), point.y, point.x)))
+    CompactPolygons(prov_features, name=LAYER_PROVINCES).add_to(m)
+
+    # Events known only to province level: dashed province outline with a count, never a point.
+    level_counts = dict(zip(by_province["adm1_pcode"], by_province["province_level_events"]))
+    level_features = []
+    geoms = dict(zip(provinces["pcode"], provinces.geometry))
+    for pcode, count in sorted(level_counts.items()):
+        if count <= 0 or pcode not in geoms:
+            continue
+        geom = geoms[pcode]
+        point = geom.representative_point()
+        style = {"color": "#5a2d82", "weight": 2.5, "dashArray": "6 5", "fillColor": "#5a2d82", "fillOpacity": 0.08}
+        name = escape_text(province_names.get(pcode, pcode))
+        tip = (
+            f"<b>{name}</b>: {int(count):,} event{'s' if count != 1 else ''} known only to province level "
+            "(not drawn as points)"
+        )
+        label = (f'<span class="afg-label-count">{int(count):,} in province</span>', point.y - 0.12, point.x)
+        level_features.append((geom, style, tip, label))
+    if level_features:
+        CompactPolygons(level_features, name=LAYER_PROVINCE_LEVEL).add_to(m)
+
+    # Event points.
+    drawable = _drawable(events)
+    points = events.loc[drawable.to_numpy()]
+    light = len(points) > threshold
+    if len(points):
+        if light:
+            pts, _ = _point_array(points, decimals=POINT_DECIMALS, merge=True)
+            EventPoints(pts, popups=None, cluster=True).add_to(m)
+        else:
+            pts, order = _point_array(points, decimals=POINT_DECIMALS, merge=False)
+            popups = [event_popup_html(points.iloc[i]) for i in order]
+            EventPoints(pts, popups=popups, cluster=len(points) > 50).add_to(m)
+
+    Legend(
+        _legend_html(
+            metric=metric,
+            bins=bins,
+            groups=[g for g in GROUPS if g in set(points["group"])],
+            province_level=int(sum(level_counts.values())),
+            unplaced=int((~drawable).sum()) - int(sum(level_counts.values())),
+            light=light,
+            merged_places=None,
+        )
+    ).add_to(m)
+    return m
+
+
+def _legend_html(
+    *,
+    metric: str,
+    bins: list[float],
+    groups: list[str],
+    province_level: int,
+    unplaced: int,
+    light: bool,
+    merged_places: int | None,
+) -> str:
+    parts = [f"<b>{escape_text(METRICS[metric])}</b><br>"]
+    for i, lower in enumerate(bins):
+        upper = bins[i + 1] - 1 if i + 1 < len(bins) else None
+        color = _shade(lower, bins)
+        label = f"{lower:,}" if upper is None or upper <= lower else f"{lower:,}–{upper:,}"
+        if upper is None:
+            label = f"{lower:,}+" if len(bins) > 1 else f"{lower:,}+"
+        parts.append(f'<span class="sw" style="background:{color}"></span>{label}<br>')
+    parts.append('<span class="sw" style="background:#fff"></span>none<br>')
+    if groups:
+        parts.append("<b>Events by group</b><br>")
+        for g in groups:
+            parts.append(f'<span class="dot" style="background:{GROUP_COLORS[g]}"></span>{escape_text(g)}<br>')
+    if province_level:
+        parts.append(
+            '<span class="sw" style="border:2px dashed #5a2d82;background:transparent"></span>'
+            f"{province_level:,} event{'s' if province_level != 1 else ''} known only to province level: "
+            "province outlined, not drawn as points<br>"
+        )
+    if unplaced > 0:
+        parts.append(f"{unplaced:,} event{'s' if unplaced != 1 else ''} without district coordinates: counted, not drawn<br>")
+    if light:
+        parts.append("<i>Many events: identical places are merged; click a point to list its events below the map.</i>")
+    return "".join(parts)
