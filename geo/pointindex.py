@@ -161,9 +161,12 @@ class PointIndex:
         x, y = _coords(lon, lat)
         n = x.size
         best, hit_pt, hit_row = self._cover(x, y)
-        note = np.full(n, "", dtype=object)
+        # Notes as numbers into a list of texts: most points have none, and building
+        # one string column from an index is much cheaper than from a million objects.
+        notes = ["", "no coordinates (NaN or missing)"]
+        note = np.zeros(n, dtype=np.int64)
         finite = np.isfinite(x) & np.isfinite(y)
-        note[~finite] = "no coordinates (NaN or missing)"
+        note[~finite] = 1
 
         if hit_pt.size:
             # Border points: every district touching the point, lowest P-code first.
@@ -171,7 +174,8 @@ class PointIndex:
             multi = counts[hit_pt] > 1
             for i, rows in _groups(hit_pt[multi], hit_row[multi]):
                 touched = ", ".join(str(self.pcodes[r]) for r in rows)
-                note[i] = f"on a shared border of {touched}: assigned to the lowest P-code {self.pcodes[rows[0]]}"
+                notes.append(f"on a shared border of {touched}: assigned to the lowest P-code {self.pcodes[rows[0]]}")
+                note[i] = len(notes) - 1
 
         missed = np.flatnonzero((best < 0) & finite)
         if missed.size:
@@ -179,22 +183,25 @@ class PointIndex:
             best[missed] = rows
             for k, i in enumerate(missed):
                 if rows[k] >= 0:
-                    note[i] = (
+                    notes.append(
                         f"snapped {dist[k]:.0f} m from outside the national border "
                         f"to the nearest district {self.pcodes[rows[k]]}"
                     )
                 else:
-                    note[i] = (
+                    notes.append(
                         f"outside Afghanistan: more than {settings.OUTSIDE_SNAP_M:.0f} m from any district "
                         f"(lon {x[i]:.5f}, lat {y[i]:.5f})"
                     )
+                note[i] = len(notes) - 1
 
-        found = best >= 0
-        adm2 = np.full(n, "", dtype=object)
-        adm1 = np.full(n, "", dtype=object)
-        adm2[found] = self.pcodes[best[found]]
-        adm1[found] = self.parents[best[found]]
-        return pd.DataFrame({"adm1_pcode": adm1, "adm2_pcode": adm2, "assign_note": note})
+        # Row -1 (unassigned) takes the "" appended at the end of the code lists.
+        return pd.DataFrame(
+            {
+                "adm1_pcode": _take_strings(np.append(self.parents, ""), best),
+                "adm2_pcode": _take_strings(np.append(self.pcodes, ""), best),
+                "assign_note": _take_strings(np.asarray(notes, dtype=object), note),
+            }
+        )
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -204,11 +211,13 @@ class PointIndex:
         best = np.full(n, -1, dtype=np.int64)
         ny, nx = self.grid.shape
         with np.errstate(invalid="ignore"):
-            fx = np.floor((x - self.origin[0]) / self.leaf_deg)
-            fy = np.floor((y - self.origin[1]) / self.leaf_deg)
-        inside = (fx >= 0) & (fx < nx) & (fy >= 0) & (fy < ny)  # False for NaN
+            fx = (x - self.origin[0]) / self.leaf_deg
+            fy = (y - self.origin[1]) / self.leaf_deg
+            inside = (fx >= 0) & (fx < nx) & (fy >= 0) & (fy < ny)  # False for NaN
         pts = np.flatnonzero(inside)
-        code = self.grid[fy[pts].astype(np.int64), fx[pts].astype(np.int64)]
+        # Non-negative, so truncation is floor; a point one cell off by rounding is still in the padded box.
+        flat = fy[pts].astype(np.int64) * nx + fx[pts].astype(np.int64)
+        code = self.grid.ravel()[flat]
         pure = code >= 0
         best[pts[pure]] = code[pure]
 
@@ -428,6 +437,17 @@ def assign_points(
     if index is None:
         index = default_index() if districts is None else build_index(districts)
     return index.assign(lon, lat)
+
+
+def _take_strings(values: np.ndarray, rows: np.ndarray):
+    """``values[rows]`` as the column pandas would build from the object array, without the per-string copy."""
+    rows = np.where(rows < 0, len(values) - 1, rows)
+    dtype = pd.Series([""]).dtype
+    if getattr(dtype, "storage", None) == "pyarrow":
+        import pyarrow as pa
+
+        return pd.array(pa.array(values.tolist(), type=pa.string()).take(pa.array(rows)), dtype=dtype)
+    return values[rows]
 
 
 def _coords(lon, lat) -> tuple[np.ndarray, np.ndarray]:

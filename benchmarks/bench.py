@@ -1,0 +1,598 @@
+"""Benchmark: the project against the plain approach, on synthetic events inside the real districts.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench.py            # 10k, 100k and 1M rows (+ the 1M ingest), several minutes
+    .venv/bin/python benchmarks/bench.py --quick    # 100k rows plus the 1M filter+aggregate
+    .venv/bin/python benchmarks/bench.py --quick --json /tmp/bench.json --markdown /tmp/bench.md
+
+Synthetic events: points drawn uniformly inside real district polygons (full
+resolution), a share of them exactly on real district vertices (shared borders),
+and place texts made from the real gazetteer (OCHA district and province names in
+English and Dari, GeoNames towns) in the phrasings reports use ("X district of Y
+province", "PD-5, Kabul City", "ولسوالی X ولایت Y"...), drawn from a finite pool so
+texts repeat as they do in real archives.
+
+Every stage is timed with ``time.perf_counter`` on this machine in one run. Peak
+memory per stage is the peak resident set size (RSS, ``/proc/self/statm``,
+sampled every 5 ms by a thread) above the RSS at the start of the stage.
+Results go to a JSON file and a markdown report (default ``docs/benchmarks.md``),
+and each target of issue 6 is printed as PASS or MISS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import geopandas as gpd  # noqa: E402
+import shapely  # noqa: E402
+
+from geo import settings  # noqa: E402
+from geo.boundaries import load_districts, load_provinces  # noqa: E402
+from geo.crs import WGS84  # noqa: E402
+from geo.filters import Filters, apply_filters  # noqa: E402
+from geo.groups import GROUPS  # noqa: E402
+from geo.pointindex import build_index  # noqa: E402
+from geo.schema import EVENT_COLUMNS, PRECISION_DISTRICT, PRECISION_PLACE, PRECISION_PROVINCE  # noqa: E402
+
+#: Targets of issue 6: metric -> (comparison, threshold, sentence).
+TARGETS: dict[str, tuple[str, float, str]] = {
+    "assign_speedup_vs_sjoin": (">=", 10.0, "point-in-district assignment at least 10x geopandas.sjoin"),
+    "assign_mismatches": ("<=", 0, "zero mismatches against sjoin (border rule applied to both)"),
+    "map_build_s_100k": ("<=", 1.0, "Map page for 100k events built in at most 1 s"),
+    "map_payload_bytes_100k": ("<=", 3_000_000, "Map page for 100k events at most 3 MB"),
+    "payload_ratio_vs_naive_per_event": (">=", 30.0, "at least 30x fewer bytes per event than the naive map"),
+    "filter_aggregate_s_1m": ("<=", 1.0, "group+date filter and district aggregates on 1M events in at most 1 s"),
+    "ingest_1m_s": ("<=", 60.0, "1M events ingested end to end in at most 60 s"),
+}
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+# -- measuring ----------------------------------------------------------------------------------
+
+
+def _rss() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * PAGE_SIZE
+    except OSError:  # not Linux: fall back to the lifetime peak
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class Stage:
+    """``with Stage() as s: ...`` -> ``s.seconds`` and ``s.peak_mb`` (peak RSS above the start)."""
+
+    def __enter__(self):
+        self._start_rss = self._peak = _rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        self._t0 = time.perf_counter()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.005):
+            self._peak = max(self._peak, _rss())
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self._t0
+        self._stop.set()
+        self._thread.join()
+        self._peak = max(self._peak, _rss())
+        self.peak_mb = (self._peak - self._start_rss) / 1e6
+        return False
+
+
+@dataclass
+class Report:
+    quick: bool
+    metrics: dict[str, object] = field(default_factory=dict)
+    stages: list[dict[str, object]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def stage(self, name: str, n: int, s: Stage, **extra) -> None:
+        row = {"stage": name, "rows": n, "seconds": round(s.seconds, 4), "peak_mem_mb": round(s.peak_mb, 1)}
+        if n and s.seconds > 0:
+            row["rows_per_s"] = round(n / s.seconds)
+        row.update(extra)
+        self.stages.append(row)
+        rate = f"{row.get('rows_per_s', 0):>12,}/s" if "rows_per_s" in row else " " * 14
+        print(f"  {name:<34} {n:>10,} rows {s.seconds:9.3f} s {rate} peak +{s.peak_mb:8.1f} MB", flush=True)
+
+
+def machine_info() -> dict[str, object]:
+    mem = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = round(int(line.split()[1]) / 1024**2, 1)
+    except OSError:
+        pass
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for mod in ("numpy", "pandas", "shapely", "geopandas", "pyproj", "folium", "dask", "distributed", "dask_geopandas"):
+        try:
+            versions[mod] = importlib.import_module(mod).__version__
+        except Exception:  # noqa: BLE001 - a missing optional library is reported as such
+            versions[mod] = "not installed"
+    return {
+        "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(),
+        "memory_gb": mem,
+        "cpu": cpu,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+# -- synthetic events ---------------------------------------------------------------------------
+
+
+class Synth:
+    """Synthetic events inside the real districts, with realistic place texts."""
+
+    def __init__(self, seed: int = 2026):
+        self.rng = np.random.default_rng(seed)
+        self.districts = load_districts()
+        self.geoms = self.districts.geometry.to_numpy()
+        shapely.prepare(self.geoms)
+        self.vertices = shapely.get_coordinates(self.geoms)
+        self._texts_by_district = self._make_text_pool()
+
+    def _make_text_pool(self) -> list[list[str]]:
+        gz = settings.gazetteer_dir()
+        units = pd.read_csv(gz / settings.ADMIN_UNITS_FILE, dtype=str, keep_default_na=False)
+        towns = pd.read_csv(gz / settings.GEONAMES_FILE, dtype=str, keep_default_na=False)
+        prov = units[units["level"] == "1"].set_index("pcode")
+        dist = units[units["level"] == "2"].set_index("pcode")
+        pool: list[list[str]] = []
+        for code in self.districts["pcode"]:
+            d = dist.loc[code]
+            p = prov.loc[d["parent_pcode"]]
+            texts = [
+                f"{d['name_en']} district of {p['name_en']} province",
+                f"{d['name_en']}, {p['name_en']}",
+                f"{d['name_en']} district, {p['name_en']} province",
+                f"ولسوالی {d['name_da']} ولایت {p['name_da']}",
+                f"{p['name_en']} province",
+            ]
+            for alt in d["alt_names_en"].split("|"):
+                if alt and alt != "Centre":
+                    texts.append(f"{alt} district in {p['name_en']}")
+            for name in towns.loc[towns["adm2_pcode"] == code, "name"].head(3):
+                texts += [f"near {name}, {p['name_en']}", f"{name} city"]
+            if code == "AF0101":  # Kabul city's police districts
+                texts += [f"PD-{k}, Kabul City" for k in range(1, 23)]
+            if code == "AF3201":
+                texts += [f"PD-{k}, Herat City" for k in range(1, 16)]
+            pool.append(texts)
+        return pool
+
+    def points(self, n: int, *, border_share: float = 0.005) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``n`` points uniform inside random districts (row index returned), a share on real vertices."""
+        rows = self.rng.integers(0, len(self.geoms), n)
+        lon = np.empty(n)
+        lat = np.empty(n)
+        counts = np.bincount(rows, minlength=len(self.geoms))
+        order = np.argsort(rows, kind="stable")
+        pos = 0
+        for r, k in enumerate(counts):
+            if k == 0:
+                continue
+            minx, miny, maxx, maxy = self.geoms[r].bounds
+            got_x, got_y, have = [], [], 0
+            while have < k:
+                m = int((k - have) * 3) + 16
+                x = self.rng.uniform(minx, maxx, m)
+                y = self.rng.uniform(miny, maxy, m)
+                ok = shapely.contains_xy(self.geoms[r], x, y)
+                got_x.append(x[ok])
+                got_y.append(y[ok])
+                have += int(ok.sum())
+            idx = order[pos : pos + k]
+            lon[idx] = np.concatenate(got_x)[:k]
+            lat[idx] = np.concatenate(got_y)[:k]
+            pos += k
+        nb = int(n * border_share)
+        if nb:
+            at = self.rng.choice(n, nb, replace=False)
+            v = self.vertices[self.rng.integers(0, len(self.vertices), nb)]
+            lon[at], lat[at] = v[:, 0], v[:, 1]
+            rows[at] = -1  # decided by the border rule, not by the sampling
+        return lon, lat, rows
+
+    def texts(self, rows: np.ndarray) -> np.ndarray:
+        """A place text per event, drawn from its district's phrasings (vertex points: a random district's)."""
+        out = np.empty(rows.size, dtype=object)
+        rows = np.where(rows < 0, self.rng.integers(0, len(self.geoms), rows.size), rows)
+        pick = self.rng.random(rows.size)
+        for r in np.unique(rows):
+            sel = np.flatnonzero(rows == r)
+            texts = self._texts_by_district[r]
+            out[sel] = np.asarray(texts, dtype=object)[(pick[sel] * len(texts)).astype(int)]
+        return out
+
+    def events(self, n: int, *, coordinates_share: float = 0.7) -> pd.DataFrame:
+        """``n`` events in the project schema (typed as :func:`geo.events.load_events` returns them)."""
+        lon, lat, rows = self.points(n)
+        from geo.pointindex import default_index
+
+        index = default_index()
+        located = index.locate(lon, lat)
+        rng = self.rng
+        has_xy = rng.random(n) < coordinates_share
+        precision = np.where(
+            has_xy, PRECISION_PLACE, rng.choice([PRECISION_DISTRICT, PRECISION_PROVINCE], n, p=[0.8, 0.2])
+        )
+        adm2 = index.pcodes[located].astype(object)
+        adm1 = index.parents[located].astype(object)
+        adm2[precision == PRECISION_PROVINCE] = ""
+        start = np.datetime64("2018-01-01")
+        days = rng.integers(0, 365 * 8, n)
+        groups = rng.choice(list(GROUPS), n, p=[0.3, 0.15, 0.2, 0.05, 0.05, 0.05, 0.1, 0.1])
+        frame = pd.DataFrame(
+            {
+                "event_id": [f"SYN-{i:07d}" for i in range(n)],
+                "event_date": pd.to_datetime(start + days.astype("timedelta64[D]")),
+                "date_precision": "day",
+                "group": groups,
+                "actor1": groups,
+                "actor2": "Taliban forces",
+                "event_type": rng.choice(["Battles", "Explosions/Remote violence", "Violence against civilians"], n),
+                "sub_event_type": "Armed clash",
+                "location": self.texts(rows),
+                "adm1_pcode": adm1,
+                "admin1": "",
+                "adm2_pcode": adm2,
+                "admin2": "",
+                "latitude": np.where(has_xy, np.round(lat, 5), np.nan),
+                "longitude": np.where(has_xy, np.round(lon, 5), np.nan),
+                "geo_precision": pd.array(precision, dtype="Int64"),
+                "fatalities": pd.array(rng.poisson(1.5, n), dtype="Int64"),
+                "claim_status": rng.choice(["self-claimed", "media-reported"], n),
+                "source_url": "https://example.org/report",
+                "source": "synthetic",
+                "notes": "synthetic event for the benchmark <b>not real</b>",
+                "is_aggregate": rng.random(n) < 0.001,
+            }
+        )
+        for col in EVENT_COLUMNS:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].astype("string")
+        return frame
+
+
+# -- stages -------------------------------------------------------------------------------------
+
+
+def bench_assign(rep: Report, synth: Synth, sizes: list[int]) -> None:
+    print("Point-in-district assignment (full-resolution 399 districts)", flush=True)
+    districts = synth.districts
+    with Stage() as s:
+        index = build_index(districts)
+    rep.stage(
+        "assign: build index", 0, s, grid=list(index.stats["grid_shape"]), border_cells=index.stats["border_cells"]
+    )
+    rep.metrics["assign_index_build_s"] = round(s.seconds, 3)
+    right = districts[["pcode", "geometry"]]
+    right.sindex  # noqa: B018 - build the tree before timing, as a warm app would have it
+    speedups, mismatches = [], 0
+    for n in sizes:
+        lon, lat, _ = synth.points(n)
+        with Stage() as ours:
+            out = index.assign(lon, lat)
+        rep.stage(f"assign: pointindex {n:,}", n, ours)
+        pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=WGS84)
+        with Stage() as plain:
+            joined = gpd.sjoin(pts, right, predicate="intersects", how="left")
+        rep.stage(f"assign: geopandas.sjoin {n:,}", n, plain)
+        # The documented rule applied to sjoin's answer: lowest P-code among the districts touching the point.
+        ref = joined["pcode"].fillna("").groupby(level=0).min().reindex(range(n)).to_numpy()
+        # Points sjoin places nowhere (none expected inside districts) are compared with our snapping note.
+        unmatched = ref == ""
+        bad = (out["adm2_pcode"].to_numpy() != ref) & ~unmatched
+        mismatches += int(bad.sum())
+        border = int(out["assign_note"].str.startswith("on a shared border").sum())
+        speed = plain.seconds / ours.seconds
+        speedups.append(speed)
+        rep.metrics[f"assign_points_per_s_{n}"] = round(n / ours.seconds)
+        rep.metrics[f"sjoin_points_per_s_{n}"] = round(n / plain.seconds)
+        rep.metrics[f"assign_speedup_vs_sjoin_{n}"] = round(speed, 1)
+        rep.metrics[f"assign_border_points_{n}"] = border
+        rep.metrics[f"sjoin_unmatched_{n}"] = int(unmatched.sum())
+    big = max(sizes)
+    rep.metrics["assign_points_per_s"] = rep.metrics[f"assign_points_per_s_{big}"]
+    rep.metrics["assign_speedup_vs_sjoin"] = round(min(speedups), 1)
+    rep.metrics["assign_mismatches"] = mismatches
+
+
+def bench_geocode(rep: Report, synth: Synth, n: int) -> None:
+    print("Geocoding place texts", flush=True)
+    try:
+        from geo import geocode as gc
+    except ImportError as exc:
+        rep.notes.append(f"geocode not measured: {exc}")
+        return
+    _, _, rows = synth.points(n, border_share=0)
+    texts = synth.texts(rows)
+    frame = pd.DataFrame({"location": texts})
+    unique = pd.DataFrame({"location": pd.unique(texts)})
+    gc._cached.cache_clear()  # cold caches: every unique text is resolved once inside the timing
+    with Stage() as s:
+        out = gc.geocode(frame, text_column="location")
+    rep.stage(f"geocode: {n:,} rows ({len(unique):,} unique)", n, s)
+    rep.metrics["geocode_rows_per_s"] = round(n / s.seconds)
+    rep.metrics["geocode_rows"] = n
+    rep.metrics["geocode_unique_texts"] = len(unique)
+    rep.metrics["geocode_matched_share"] = round(float((out["geocode_status"] == "matched").mean()), 3)
+    gc._cached.cache_clear()
+    with Stage() as s:
+        gc.geocode(unique, text_column="location")
+    rep.stage(f"geocode: {len(unique):,} unique texts", len(unique), s)
+    rep.metrics["geocode_unique_per_s"] = round(len(unique) / s.seconds)
+
+
+def _naive_map(events: pd.DataFrame):
+    """The plain approach: one Marker with an HTML popup per event, in a MarkerCluster."""
+    import html
+
+    import folium
+    from folium.plugins import MarkerCluster
+
+    m = folium.Map(location=[34.5, 66.0], zoom_start=6)
+    cluster = MarkerCluster().add_to(m)
+    for r in events.itertuples(index=False):
+        if pd.isna(r.latitude):
+            continue
+        popup = (
+            f"<b>{html.escape(str(r.group))}</b> {r.event_date:%Y-%m-%d}<br>{html.escape(str(r.location))}"
+            f"<br>{html.escape(str(r.event_type))}, fatalities {r.fatalities}<br>{html.escape(str(r.notes))}"
+        )
+        folium.Marker([r.latitude, r.longitude], popup=folium.Popup(popup, max_width=300)).add_to(cluster)
+    return m
+
+
+def bench_map(rep: Report, synth: Synth, n: int, *, naive_n: int = 2000) -> None:
+    print("Map page (folium)", flush=True)
+    try:
+        maps = importlib.import_module("geo.maps")
+    except ImportError as exc:
+        rep.notes.append(f"map not measured: geo.maps is not importable ({exc})")
+        return
+    events = apply_filters(synth.events(n), Filters())
+    provinces = load_provinces(simplified=True)
+    districts = load_districts(simplified=True)
+    with Stage() as s:
+        m = maps.build_event_map(events, provinces=provinces, districts=districts)
+        m = maps.finalize(m) if hasattr(maps, "finalize") else m
+        payload = len(m.get_root().render().encode())
+    rep.stage(f"map: build + render {len(events):,} events", len(events), s, bytes=payload)
+    rep.metrics["map_build_s_100k"] = round(s.seconds, 3)
+    rep.metrics["map_payload_bytes_100k"] = payload
+    rep.metrics["map_events_100k"] = len(events)
+    sample = events.head(naive_n)
+    with Stage() as s:
+        naive = len(_naive_map(sample).get_root().render().encode())
+    placed = int(sample["latitude"].notna().sum())
+    rep.stage(f"map: naive markers {placed:,} events", placed, s, bytes=naive)
+    ours_per_event = payload / len(events)
+    naive_per_event = naive / placed
+    rep.metrics["map_bytes_per_event"] = round(ours_per_event, 2)
+    rep.metrics["naive_map_bytes_per_event"] = round(naive_per_event, 1)
+    rep.metrics["payload_ratio_vs_naive_per_event"] = round(naive_per_event / ours_per_event, 1)
+
+
+def bench_filter_aggregate(rep: Report, synth: Synth, n: int) -> None:
+    print("Filter + district aggregates", flush=True)
+    events = synth.events(n)
+    filters = Filters(groups=("NRF", "AFF"), start=dt.date(2021, 8, 15), end=dt.date(2025, 3, 31))
+    with Stage() as s:
+        selected = apply_filters(events, filters)
+    rep.stage(f"filter: group+date on {n:,}", n, s, kept=len(selected))
+    filter_s = s.seconds
+    try:
+        from geo.aggregate import aggregate_by_district
+    except ImportError as exc:
+        rep.notes.append(f"aggregation not measured: geo.aggregate is not importable ({exc})")
+        rep.metrics["filter_s_1m"] = round(filter_s, 3)
+        return
+    with Stage() as s:
+        agg = aggregate_by_district(selected)
+    rep.stage(f"aggregate_by_district on {len(selected):,}", len(selected), s, districts=len(agg))
+    rep.metrics["filter_s_1m"] = round(filter_s, 3)
+    rep.metrics["aggregate_s_1m"] = round(s.seconds, 3)
+    rep.metrics["filter_aggregate_s_1m"] = round(filter_s + s.seconds, 3)
+
+
+def bench_ingest(rep: Report, synth: Synth, n: int) -> None:
+    print("End-to-end ingest (file -> ingest -> geocode -> assign -> aggregate)", flush=True)
+    try:
+        from geo.engine import run_pipeline
+    except ImportError as exc:
+        rep.notes.append(f"ingest not measured: {exc}")
+        return
+    events = synth.events(n)
+    raw = events.drop(columns=["adm1_pcode", "admin1", "adm2_pcode", "admin2", "geo_precision"])
+    raw["event_date"] = raw["event_date"].dt.strftime("%Y-%m-%d")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "events.csv"
+        raw.to_csv(path, index=False)
+        size = path.stat().st_size
+        with Stage() as s:
+            out, agg = run_pipeline(path)
+        rep.stage(f"pipeline: {n:,}-row CSV ({size / 1e6:.0f} MB)", n, s, districts=len(agg))
+    rep.metrics["ingest_1m_s"] = round(s.seconds, 1)
+    rep.metrics["ingest_rows"] = n
+
+
+# -- report -------------------------------------------------------------------------------------
+
+
+def check_targets(metrics: dict[str, object]) -> list[dict[str, object]]:
+    rows = []
+    for key, (op, limit, text) in TARGETS.items():
+        value = metrics.get(key)
+        if value is None:
+            verdict = "NOT RUN"
+        else:
+            ok = value >= limit if op == ">=" else value <= limit
+            verdict = "PASS" if ok else "MISS"
+        rows.append({"metric": key, "value": value, "target": f"{op} {limit:g}", "verdict": verdict, "what": text})
+    return rows
+
+
+def write_markdown(path: Path, rep: Report, machine: dict, targets: list[dict]) -> None:
+    v = machine["versions"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `benchmarks/bench.py" + (" --quick" if rep.quick else "") + "` (do not edit by hand; see",
+        "`benchmarks/README.md` for what each number means and how to run it).",
+        "",
+        f"**Machine:** {machine['cores']} cores ({machine['cpu']}), {machine['memory_gb']} GB memory, "
+        f"{machine['platform']}; Python {machine['python']}, numpy {v['numpy']}, pandas {v['pandas']}, "
+        f"shapely {v['shapely']}, geopandas {v['geopandas']}, folium {v['folium']}, dask {v['dask']}. "
+        f"Run {machine['date_utc']}"
+        + (" in quick mode (100k rows, plus the 1M filter+aggregate)." if rep.quick else "."),
+        "",
+        "## Targets (issue 6)",
+        "",
+        "| target | metric | measured | wanted | verdict |",
+        "|---|---|---:|---:|---|",
+    ]
+    for t in targets:
+        value = "–" if t["value"] is None else f"{t['value']:,}" if isinstance(t["value"], int) else f"{t['value']}"
+        lines.append(f"| {t['what']} | `{t['metric']}` | {value} | {t['target']} | {t['verdict']} |")
+    lines += [
+        "",
+        "## Stages",
+        "",
+        "Seconds are wall time; memory is the peak resident set size above the stage's start "
+        "(sampled every 5 ms from `/proc/self/statm`).",
+        "",
+        "| stage | rows | seconds | rows/s | peak memory (MB) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rep.stages:
+        rate = f"{r['rows_per_s']:,}" if "rows_per_s" in r else "–"
+        lines.append(f"| {r['stage']} | {r['rows']:,} | {r['seconds']:.3f} | {rate} | {r['peak_mem_mb']:.1f} |")
+    lines += ["", "## All metrics", "", "| metric | value |", "|---|---:|"]
+    for k, val in rep.metrics.items():
+        lines.append(f"| `{k}` | {val:,} |" if isinstance(val, int) else f"| `{k}` | {val} |")
+    if rep.notes:
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in rep.notes]
+    lines += ["", CLUSTER_DOC.strip(), ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+#: How to point the pipeline at a cluster (also in benchmarks/README.md; the README copies it).
+CLUSTER_DOC = """
+## Running the batch pipeline on a dask cluster
+
+`python -m geo pipeline INPUT -o OUT.csv --engine dask` runs ingest → geocode → assign → aggregate on
+dask-geopandas with `dask.distributed`. Without `--scheduler` it starts a `LocalCluster` on this machine
+(`--workers N`, default one per core). To use your own cluster, start a scheduler and workers where the project is
+installed (same code and Python packages as here) and where the boundary and gazetteer files are readable (set
+`AFGMAP_BOUNDARIES` and `AFGMAP_GAZETTEER` on the workers, or run `python -m geo download-boundaries` there):
+
+```
+dask scheduler                                   # on the scheduler host, listens on tcp://HOST:8786
+dask worker tcp://HOST:8786 --nworkers 4         # on each worker host
+python -m geo pipeline acled_afghanistan.csv -o events.csv --aggregates districts.csv \\
+    --engine dask --scheduler tcp://HOST:8786 --partitions 64
+```
+
+The input file is read on the client and split into `--partitions` pieces; each worker builds the point index and the
+gazetteer once and geocodes its pieces; the district aggregates are combined on the cluster. The output is the same
+as `--engine memory` (a test checks it on a 2-worker `LocalCluster`).
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="100k rows, plus the 1M filter+aggregate (no 1M ingest)")
+    parser.add_argument("--json", metavar="OUT", type=Path, help="write the results as JSON here")
+    parser.add_argument(
+        "--markdown", metavar="OUT", type=Path, default=REPO / "docs" / "benchmarks.md", help="markdown report path"
+    )
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["assign", "geocode", "map", "aggregate", "ingest"]
+    )
+    args = parser.parse_args(argv)
+
+    machine = machine_info()
+    print(f"Machine: {machine['cores']} cores, {machine['memory_gb']} GB, Python {machine['python']}", flush=True)
+    rep = Report(quick=args.quick)
+    synth = Synth(args.seed)
+    sizes = [100_000] if args.quick else [10_000, 100_000, 1_000_000]
+    stages = [
+        ("assign", lambda: bench_assign(rep, synth, sizes)),
+        ("geocode", lambda: bench_geocode(rep, synth, 100_000)),
+        ("map", lambda: bench_map(rep, synth, 100_000)),
+        ("aggregate", lambda: bench_filter_aggregate(rep, synth, 1_000_000)),
+        ("ingest", lambda: None if args.quick else bench_ingest(rep, synth, 1_000_000)),
+    ]
+    for name, fn in stages:
+        if name in args.skip:
+            continue
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - one failing stage must not hide the others' numbers
+            traceback.print_exc()
+            rep.notes.append(f"stage {name} failed: {type(exc).__name__}: {exc}")
+    if args.quick:
+        rep.notes.append("quick mode: the 1M end-to-end ingest (ingest_1m_s) was not run; run without --quick.")
+
+    targets = check_targets(rep.metrics)
+    print("\nTargets:")
+    for t in targets:
+        print(f"  {t['verdict']:<8} {t['metric']:<34} {t['value']!s:>14}  (want {t['target']})")
+    result = {
+        "machine": machine,
+        "quick": args.quick,
+        "metrics": rep.metrics,
+        "stages": rep.stages,
+        "targets": targets,
+        "notes": rep.notes,
+    }
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    write_markdown(args.markdown, rep, machine, targets)
+    print(f"\nWrote {args.markdown}" + (f" and {args.json}" if args.json else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
