@@ -1,0 +1,454 @@
+"""The geocoder on the real gazetteer and boundaries (geo.geocode).
+
+Expected P-codes are looked up from the real boundary files by their AGCHO names
+(``code("Panjsher", "Khenj")``), never typed from memory.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+import pandas as pd
+import pytest
+
+from geo.boundaries import load_districts, load_provinces
+from geo.errors import InputError
+from geo.gazetteer import load_gazetteer
+from geo.geocode import GeocodeResult, geocode, geocode_text
+from geo.schema import GEOCODE_COLUMNS, PRECISION_DISTRICT, PRECISION_PLACE, PRECISION_PROVINCE
+
+
+@pytest.fixture(scope="module")
+def names():
+    p = load_provinces()
+    d = load_districts()
+    prov = dict(zip(p["name_en"], p["pcode"]))
+    dist = {(a, b): c for a, b, c in zip(d["adm1_name_en"], d["name_en"], d["pcode"])}
+    return prov, dist
+
+
+def code(names, province, district=None):
+    prov, dist = names
+    return dist[(province, district)] if district else prov[province]
+
+
+def assert_district(r: GeocodeResult, names, province, district):
+    assert r.geocode_status == "matched", r
+    assert r.adm1_pcode == code(names, province), r
+    assert r.adm2_pcode == code(names, province, district), r
+    assert r.admin1 == province and r.admin2 == district
+    assert r.geo_precision in (PRECISION_PLACE, PRECISION_DISTRICT)
+    assert not math.isnan(r.latitude) and not math.isnan(r.longitude)
+
+
+def assert_province(r: GeocodeResult, names, province):
+    assert r.geocode_status == "matched", r
+    assert r.adm1_pcode == code(names, province), r
+    assert r.adm2_pcode == "" and r.admin2 == ""
+    assert r.geo_precision == PRECISION_PROVINCE
+    unit = load_gazetteer().provinces[r.adm1_pcode]
+    assert (r.latitude, r.longitude) == (unit.lat, unit.lon)  # the province's label point
+
+
+# --- transliteration variants (the issue's list) ---------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["Panjshir", "Panjsher", "Panjsheer", "پنجشیر", "ولاية بنجشير"])
+def test_panjshir_variants_are_the_province(text, names):
+    assert_province(geocode_text(text), names, "Panjsher")
+
+
+@pytest.mark.parametrize("text", ["Herat", "Hirat", "هرات"])
+def test_herat_variants_are_the_province_not_the_city(text, names):
+    r = geocode_text(text)
+    assert_province(r, names, "Hirat")
+    assert "shares the name" in r.geocode_note
+
+
+@pytest.mark.parametrize("text", ["Faizabad", "Fayzabad", "فیض آباد", "فیضآباد"])
+def test_faizabad_variants_are_ambiguous_with_both_candidates(text, names):
+    r = geocode_text(text)
+    assert r.geocode_status == "ambiguous"
+    assert r.adm1_pcode == "" and r.adm2_pcode == ""
+    assert code(names, "Badakhshan", "Fayzabad") in r.geocode_candidates
+    assert code(names, "Jawzjan", "Fayzabad") in r.geocode_candidates
+
+
+@pytest.mark.parametrize(
+    "text,province,district",
+    [
+        ("Khinj", "Panjsher", "Khenj"),
+        ("Khenj", "Panjsher", "Khenj"),
+        ("Shotul", "Panjsher", "Shutul"),
+        ("Shutul", "Panjsher", "Shutul"),
+        ("Khost wa Fereng", "Baghlan", "Khost Wa Fereng"),
+        ("Khost-o-Firing", "Baghlan", "Khost Wa Fereng"),
+        ("خوست و فرنگ", "Baghlan", "Khost Wa Fereng"),
+        ("Jabal Saraj", "Parwan", "Jabal Saraj"),
+        ("Jabal-us-Saraj", "Parwan", "Jabal Saraj"),
+        ("جبل‌السراج", "Parwan", "Jabal Saraj"),
+        ("Pul-e-Hisar", "Baghlan", "Pul-e-Hisar"),
+        ("Pol-e-Hesar", "Baghlan", "Pul-e-Hisar"),
+        ("پل حصار", "Baghlan", "Pul-e-Hisar"),
+        ("Taluqan", "Takhar", "Taloqan"),
+        ("Chaharikar", "Parwan", "Charikar"),
+        ("Mazari Sharif", "Balkh", "Mazar-e-Sharif"),
+        ("Baghlani Jadid", "Baghlan", "Baghlan-e-Jadid"),
+        ("Khanabad", "Kunduz", "Khan Abad"),
+        ("Darai Nur district", "Nangarhar", "Dara-e-Nur"),
+        ("Injil district", "Hirat", "Injil"),
+        ("Rustaq", "Takhar", "Rostaq"),
+        ("the Andarabs", "Baghlan", "Andarab"),
+        ("Hesa Duwum district of Kapisa province", "Kapisa", "Hisa-e-Duwum-e-Kohistan"),
+    ],
+)
+def test_district_spelling_variants(text, province, district, names):
+    assert_district(geocode_text(text), names, province, district)
+
+
+def test_alias_is_named_in_the_note():
+    assert "alias 'Khinj'" not in geocode_text("Khenj").geocode_note
+    r = geocode_text("Chaharikar")
+    assert "alias 'Chaharikar'" in r.geocode_note and "Parwan" in r.geocode_note
+
+
+# --- phrasings -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,province,district",
+    [
+        ("Shindand district of Herat province", "Hirat", "Shindand"),
+        ("the Azizabad area of Shindand District, Herat Province", "Hirat", "Shindand"),
+        ("Sangin district of Helmand province", "Hilmand", "Sangin"),
+        ("Mazar-e-Sharif city", "Balkh", "Mazar-e-Sharif"),
+        ("Kunduz city", "Kunduz", "Kunduz"),
+        ("the city of Kandahar", "Kandahar", "Kandahar"),
+        ("outskirts of Jalalabad", "Nangarhar", "Jalalabad"),
+        ("the village of Kalalan in Nijrab district", "Kapisa", "Nijrab"),
+        ("ولسوالی خنج ولایت پنجشیر", "Panjsher", "Khenj"),
+        ("ولسوالی جبل‌السراج ولایت پروان", "Parwan", "Jabal Saraj"),
+        ("شهرستان سیدخیل استان پروان", "Parwan", "Sayed Khel"),
+        ("شهرستان حصهی اول استان کاپیسا", "Kapisa", "Hisa-e-Awal-e-Kohistan"),
+        ("د بغلان ولایت د اندراب ولسوالۍ", "Baghlan", "Andarab"),
+        ("د ننګرهار ولایت د اچین ولسوالۍ", "Nangarhar", "Achin"),
+        ("د غور ولايت په مرکز فيروزکوه ښار کې", "Ghor", "Feroz Koh"),
+        ("مديرية خواجه بهاء الدين بولاية تخار", "Takhar", "Khwaja Bahawuddin"),
+        ("Charikar, capital of Parwan province", "Parwan", "Charikar"),
+        ("مرکز ولایت تخار", "Takhar", "Taloqan"),
+        ("the provincial capital Faizabad", "Badakhshan", "Fayzabad"),
+        ("Herat City, Herat Province", "Hirat", "Hirat"),
+        ("شهر کابل", "Kabul", "Kabul"),
+    ],
+)
+def test_phrasings_to_district(text, province, district, names):
+    assert_district(geocode_text(text), names, province, district)
+
+
+@pytest.mark.parametrize(
+    "text,province",
+    [
+        ("Panjshir province", "Panjsher"),
+        ("the Panjshir province", "Panjsher"),
+        ("دره آرزوی استان پنجشیر", "Panjsher"),
+        ("منطقهی تتمدره ولایت پروان", "Parwan"),
+        ("Kabul", "Kabul"),
+        ("کابل", "Kabul"),
+        ("Kunduz", "Kunduz"),
+        ("قندز", "Kunduz"),
+        ("Balkh", "Balkh"),  # also a district, not the capital: still the province when bare
+        ("Khost", "Khost"),
+        ("ولاية قندهار", "Kandahar"),
+    ],
+)
+def test_phrasings_to_province(text, province, names):
+    assert_province(geocode_text(text), names, province)
+
+
+def test_outskirts_give_district_precision_not_the_town_point(names):
+    near = geocode_text("outskirts of Kunduz city")
+    at = geocode_text("Kunduz city")
+    assert near.adm2_pcode == at.adm2_pcode == code(names, "Kunduz", "Kunduz")
+    assert at.geo_precision == PRECISION_PLACE and near.geo_precision == PRECISION_DISTRICT
+    assert "outskirts" in near.geocode_note
+
+
+# --- city police districts -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,province,district",
+    [
+        ("PD-14, Herat City", "Hirat", "Hirat"),
+        ("Ganj-e-Shalbafan Area, PD-14, Herat City", "Hirat", "Hirat"),
+        ("Kabul's 15th district", "Kabul", "Kabul"),
+        ("Herat city ... the 10th security district", "Hirat", "Hirat"),
+        ("ناحیهی پانزدهم شهر کابل", "Kabul", "Kabul"),
+        ("حوزه چهارم امنیتی شهر کابل", "Kabul", "Kabul"),
+        ("ناحیه ۱۵ شهر کابل", "Kabul", "Kabul"),
+        ("حوزهی پنجم امنیتی شهر کابل", "Kabul", "Kabul"),
+        ("PD14 Kabul", "Kabul", "Kabul"),
+        ("police district 7 of Kunduz city", "Kunduz", "Kunduz"),
+        ("the fifth district of Mazar-e-Sharif city", "Balkh", "Mazar-e-Sharif"),
+        ("ناحیه دوم شهر تالقان", "Takhar", "Taloqan"),
+        ("حوزه اول امنیتی شهر پلخمری", "Baghlan", "Pul-e-Khumri"),
+        ("district 15 of Kabul city", "Kabul", "Kabul"),
+        ("پروان سوم از مربوطات حوزه چهارم شهر کابل", "Kabul", "Kabul"),  # "Parwan-e Sewom" is a Kabul neighbourhood
+    ],
+)
+def test_police_districts_resolve_to_the_city_district(text, province, district, names):
+    r = geocode_text(text)
+    assert_district(r, names, province, district)
+    assert "police district" in r.geocode_note
+
+
+def test_police_district_number_is_read_from_ordinal_words():
+    assert "police district 15 " in geocode_text("ناحیهی پانزدهم شهر کابل").geocode_note
+    assert "police district 11 " in geocode_text("حوزه یازدهم امنیتی شهر کابل").geocode_note
+    assert "police district 14 " in geocode_text("PD-14, Herat City").geocode_note
+    assert "police district 15 " in geocode_text("the fifteenth district of Kabul city").geocode_note
+
+
+def test_police_district_without_a_city_is_not_guessed():
+    r = geocode_text("the 15th police district")
+    assert r.geocode_status == "unresolved" and r.adm1_pcode == ""
+    assert "without a city" in r.geocode_note
+
+
+# --- repeated names and context ------------------------------------------------------------
+
+
+def test_fayzabad_settled_by_province_in_text(names):
+    assert_district(geocode_text("Fayzabad, Badakhshan"), names, "Badakhshan", "Fayzabad")
+    assert_district(geocode_text("Fayzabad district, Jawzjan province"), names, "Jawzjan", "Fayzabad")
+
+
+def test_fayzabad_settled_by_admin1_hint(names):
+    assert_district(geocode_text("Fayzabad", admin1="Jawzjan"), names, "Jawzjan", "Fayzabad")
+    assert_district(geocode_text("Fayzabad", admin1="بدخشان"), names, "Badakhshan", "Fayzabad")
+
+
+def test_fayzabad_without_context_is_ambiguous_never_a_guess(names):
+    r = geocode_text("Fayzabad")
+    assert r.geocode_status == "ambiguous"
+    assert r.geocode_candidates == (
+        f"{code(names, 'Badakhshan', 'Fayzabad')} Fayzabad (Badakhshan); {code(names, 'Jawzjan', 'Fayzabad')} Fayzabad (Jawzjan)"
+    )
+
+
+@pytest.mark.parametrize(
+    "text,province,district",
+    [
+        ("Baharak district, Takhar", "Takhar", "Baharak"),
+        ("زندان ولسوالی بهارک در ولایت بدخشان", "Badakhshan", "Baharak"),
+        ("Qarabagh district of Kabul province", "Kabul", "Qara Bagh"),
+        ("Qarabagh district, Ghazni", "Ghazni", "Qara Bagh"),
+        ("Surobi district of Kabul", "Kabul", "Surobi"),
+        ("ولسوالی ارغنداب ولایت زابل", "Zabul", "Arghandab"),
+        ("Arghandab district (Kandahar)", "Kandahar", "Arghandab"),
+        ("Hesa-e Awal district, Kapisa", "Kapisa", "Hisa-e-Awal-e-Kohistan"),
+        ("شهرستان حصهی اول استان پنجشیر", "Panjsher", "Khenj"),
+    ],
+)
+def test_repeated_names_settled_by_context(text, province, district, names):
+    assert_district(geocode_text(text), names, province, district)
+
+
+@pytest.mark.parametrize("text", ["Baharak district", "Surobi", "Kohistan district", "Qarabagh", "حصه اول", "Muqur"])
+def test_repeated_names_without_context_are_ambiguous(text):
+    r = geocode_text(text)
+    assert r.geocode_status == "ambiguous"
+    assert len(r.geocode_candidates.split("; ")) == 2
+
+
+def test_two_provinces_named_is_ambiguous(names):
+    r = geocode_text("Nangarhar and Kunar")
+    assert r.geocode_status == "ambiguous"
+    assert r.geocode_candidates == f"{code(names, 'Nangarhar')} Nangarhar; {code(names, 'Kunar')} Kunar"
+
+
+def test_district_contradicting_the_province_is_not_matched(names):
+    r = geocode_text("Jalalabad, Kabul province")
+    assert r.geocode_status == "ambiguous"
+    assert code(names, "Nangarhar", "Jalalabad") in r.geocode_candidates
+
+
+def test_admin2_hint_ucdp_style(names):
+    r = geocode_text("", admin2="Qala-I- Naw district")
+    assert_district(r, names, "Badghis", "Qala-e-Naw")
+    assert_district(geocode_text("", admin2="Muqur district (Ghazni)"), names, "Ghazni", "Muqur")
+    assert_district(geocode_text("", admin2="Nahri Sarraj district (Greshk)"), names, "Hilmand", "Nahr-e-Saraj")
+
+
+def test_misspelt_district_beside_a_marker_is_matched_with_a_note(names):
+    r = geocode_text("Sirkanay district")  # UCDP spelling of Sar Kani
+    assert_district(r, names, "Kunar", "Sar Kani")
+    assert "same consonants" in r.geocode_note or "close spelling" in r.geocode_note
+    r = geocode_text("مديرية شينواري في ولاية ننكرهار")
+    assert_district(r, names, "Nangarhar", "Shinwar")
+
+
+def test_road_terminal_names_a_destination_not_the_place():
+    # "Bandar-e Khan Abad" is the Khan Abad road terminal in Kunduz city, not Khan Abad district.
+    r = geocode_text("منطقه گولایی بندر خانآباد قندوز")
+    assert r.adm2_pcode == ""
+
+
+def test_institution_named_after_a_city_is_not_a_place(names):
+    r = geocode_text("near a Kabul Bank branch in Kunduz city")
+    assert_district(r, names, "Kunduz", "Kunduz")
+
+
+# --- precision -----------------------------------------------------------------------------
+
+
+def test_district_precision_uses_the_district_label_point(names):
+    r = geocode_text("Shutul district")
+    assert r.geo_precision == PRECISION_DISTRICT
+    u = load_gazetteer().districts[r.adm2_pcode]
+    assert (r.latitude, r.longitude) == (u.lat, u.lon)
+
+
+def test_named_town_gives_place_precision_with_geonames_point():
+    r = geocode_text("Jalalabad")
+    assert r.geo_precision == PRECISION_PLACE
+    gn = pd.read_csv(load_gazetteer_path() / "afg_geonames_cities500.csv")
+    row = gn[gn["asciiname"] == "Jalalabad"].iloc[0]
+    assert (r.latitude, r.longitude) == (row["latitude"], row["longitude"])
+
+
+def load_gazetteer_path():
+    from geo.settings import gazetteer_dir
+
+    return gazetteer_dir()
+
+
+# --- never drop a row, never raise on odd text ---------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["", "   ", None, float("nan"), pd.NA])
+def test_empty_text_is_unresolved_with_a_note(value):
+    r = geocode_text(value)
+    assert r.geocode_status == "unresolved"
+    assert r.geocode_note == "no place text"
+
+
+def test_unknown_place_is_unresolved_with_a_note():
+    r = geocode_text("Tehran")
+    assert r.geocode_status == "unresolved" and "no province" in r.geocode_note
+
+
+def test_missing_text_column_raises_input_error_naming_it():
+    frame = pd.DataFrame({"place": ["Khinj"]})
+    with pytest.raises(InputError, match=r"'location'.*available columns.*'place'"):
+        geocode(frame)
+
+
+def test_missing_coordinate_column_raises():
+    frame = pd.DataFrame({"location": ["Khinj"], "lat": [35.0]})
+    with pytest.raises(InputError, match="lon"):
+        geocode(frame, lat_column="lat", lon_column="lon")
+
+
+def test_frame_keeps_every_row_and_column_in_order():
+    texts = ["Khinj", "", None, "Fayzabad", "Tehran", "PD-14, Herat City", "Khinj", "Panjshir province"]
+    frame = pd.DataFrame({"id": range(len(texts)), "location": texts, "extra": list("abcdefgh")},
+                         index=[10, 11, 12, 13, 14, 15, 16, 17])
+    before = frame.copy()
+    out = geocode(frame)
+    pd.testing.assert_frame_equal(frame, before)  # input not mutated
+    assert list(out.columns) == ["id", "location", "extra", *GEOCODE_COLUMNS]
+    assert out.index.tolist() == frame.index.tolist()
+    assert out["id"].tolist() == list(range(len(texts)))
+    assert out["geocode_status"].tolist() == [
+        "matched", "unresolved", "unresolved", "ambiguous", "unresolved", "matched", "matched", "matched"
+    ]
+    assert out["adm2_pcode"].tolist()[0] == out["adm2_pcode"].tolist()[6] != ""
+    assert str(out["geo_precision"].dtype) == "Int64"
+    assert out["geo_precision"].isna().tolist() == [False, True, True, True, True, False, False, False]
+
+
+def test_clashing_input_columns_are_renamed_not_lost():
+    frame = pd.DataFrame({"location": ["Khinj"], "latitude": ["35.6?"], "admin1": ["Panjshir"]})
+    out = geocode(frame)
+    assert out.loc[0, "input_latitude"] == "35.6?" and out.loc[0, "input_admin1"] == "Panjshir"
+    assert out.loc[0, "admin1"] == "Panjsher"
+    assert list(out.columns)[:3] == ["location", "input_latitude", "input_admin1"]
+
+
+def test_empty_frame():
+    out = geocode(pd.DataFrame({"location": pd.Series([], dtype=object)}))
+    assert len(out) == 0 and list(out.columns) == ["location", *GEOCODE_COLUMNS]
+
+
+def test_candidates_format():
+    r = geocode_text("Arghandab")
+    assert re.fullmatch(r"AF\d{4} [^;()]+ \([^;()]+\)(; AF\d{4} [^;()]+ \([^;()]+\))+", r.geocode_candidates)
+
+
+def test_progress_bar_on_stderr(capsys):
+    geocode(pd.DataFrame({"location": ["Khinj", "Herat"]}), progress=True)
+    assert "geocoding" in capsys.readouterr().err
+
+
+def test_repeated_texts_are_fast():
+    frame = pd.DataFrame({"location": ["Shotul district in Panjshir", "ناحیه پنجم شهر کابل", "Herat"] * 4000})
+    geocode(frame.head(3))
+    t0 = time.perf_counter()
+    out = geocode(frame)
+    rate = len(frame) / (time.perf_counter() - t0)
+    assert len(out) == 12000
+    assert rate > 2000, rate
+
+
+# --- coordinates ---------------------------------------------------------------------------
+
+
+def _coords_frame(rows):
+    return pd.DataFrame(rows, columns=["location", "lat", "lon"])
+
+
+def test_coordinates_give_the_point_in_district(names):
+    out = geocode(_coords_frame([("Bazarak", 35.31292, 69.51519)]), lat_column="lat", lon_column="lon")
+    r = out.iloc[0]
+    assert r["adm2_pcode"] == code(names, "Panjsher", "Bazarak") and r["geocode_status"] == "matched"
+    assert r["geo_precision"] == PRECISION_PLACE
+    assert (r["latitude"], r["longitude"]) == (35.31292, 69.51519)
+    assert "FLAG" not in r["geocode_note"]
+
+
+def test_names_disagreeing_with_coordinates_are_flagged_and_the_point_kept(names):
+    # Text says Shindand (Hirat); the coordinates are Bazarak (Panjsher).
+    out = geocode(_coords_frame([("Shindand district", 35.31292, 69.51519)]), lat_column="lat", lon_column="lon")
+    r = out.iloc[0]
+    assert r["adm2_pcode"] == code(names, "Panjsher", "Bazarak")
+    assert "FLAG" in r["geocode_note"] and "disagree" in r["geocode_note"]
+    assert r["geocode_candidates"] == f"{code(names, 'Hirat', 'Shindand')} Shindand (Hirat)"
+
+
+def test_swapped_coordinates_are_corrected_with_a_note(names):
+    out = geocode(_coords_frame([("", 69.17233, 34.52813)]), lat_column="lat", lon_column="lon")
+    r = out.iloc[0]
+    assert r["adm2_pcode"] == code(names, "Kabul", "Kabul")
+    assert (r["latitude"], r["longitude"]) == (34.52813, 69.17233)
+    assert "swapped" in r["geocode_note"]
+
+
+def test_nan_coordinates_fall_back_to_the_text(names):
+    out = geocode(_coords_frame([("Khinj", float("nan"), None)]), lat_column="lat", lon_column="lon")
+    assert out.loc[0, "adm2_pcode"] == code(names, "Panjsher", "Khenj")
+
+
+def test_far_coordinates_fall_back_to_the_text_with_a_note(names):
+    out = geocode(_coords_frame([("Khinj", 35.6892, 51.389)]), lat_column="lat", lon_column="lon")
+    assert out.loc[0, "adm2_pcode"] == code(names, "Panjsher", "Khenj")
+    assert "coordinates not used" in out.loc[0, "geocode_note"]
+    assert "outside Afghanistan" in out.loc[0, "geocode_note"]
+
+
+def test_coordinates_just_outside_are_snapped():
+    out = geocode(_coords_frame([("", 37.3, 69.0)]), lat_column="lat", lon_column="lon")
+    assert out.loc[0, "adm1_pcode"] == "AF19"
+    assert "snapped" in out.loc[0, "geocode_note"]
