@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo.commands.summary",
     "geo.commands.geocode",
     "geo.commands.download",
+    "geo.commands.export",
     "geo.commands.assets",
     "geo.commands.spread",
     "geo.commands.build_events",

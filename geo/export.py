@@ -1,0 +1,272 @@
+"""Exporting events: RFC 7946 GeoJSON (events or district/province totals) and spreadsheet-safe CSV.
+
+GeoJSON (RFC 7946): a FeatureCollection in WGS84 longitude/latitude, no ``crs``
+member, coordinates rounded to 6 decimals. Each event is a Feature whose
+properties carry the event schema (``event_date`` as ``YYYY-MM-DD``, missing
+values as ``null``). An event known only to province level, or not placed at
+all, has ``"geometry": null`` (RFC 7946 section 3.2 allows it): it keeps its
+``adm1_pcode`` and ``geo_precision`` 3, so no tool draws it as an exact point.
+The collection carries the ``filters`` used, ``exported_at`` (UTC),
+``attribution``, ``source`` and counts.
+
+CSV: the schema columns, UTF-8 with a byte-order mark (Excel then reads Dari
+and Pashto), and every text cell that a spreadsheet would run as a formula
+(starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a
+leading apostrophe. Numbers in numeric columns stay numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo import settings
+from geo.aggregate import aggregate_by_district, aggregate_by_province
+from geo.errors import InputError
+from geo.filters import Filters, summarize
+from geo.schema import EVENT_COLUMNS, PRECISION_PROVINCE
+
+#: Decimals of exported coordinates (RFC 7946 section 11.2: 6 decimals is about 10 cm).
+COORD_DECIMALS = 6
+
+#: The ``source`` member of every exported collection.
+EXPORT_SOURCE = "Afghanistan Resistance Map (python -m geo export)"
+
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+#: Columns written as numbers (not neutralised: a negative number stays a number).
+NUMERIC_COLUMNS: tuple[str, ...] = ("latitude", "longitude", "geo_precision", "fatalities", "injured")
+
+#: Aggregate levels.
+LEVELS: tuple[str, ...] = ("district", "province")
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON-ready scalar: dates as ``YYYY-MM-DD``, missing values as None, numpy scalars as Python ones."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    if isinstance(value, str) and value == "":
+        return None
+    return value
+
+
+def _now_utc(exported_at: dt.datetime | None) -> str:
+    when = exported_at or dt.datetime.now(dt.UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _event_geometry(row: dict[str, Any]) -> dict[str, Any] | None:
+    lat, lon = row.get("latitude"), row.get("longitude")
+    prec = row.get("geo_precision")
+    if lat is None or lon is None or not row.get("adm2_pcode") or prec == PRECISION_PROVINCE:
+        return None
+    return {"type": "Point", "coordinates": [round(float(lon), COORD_DECIMALS), round(float(lat), COORD_DECIMALS)]}
+
+
+def _collection_meta(events: pd.DataFrame, filters: Filters | None, exported_at: dt.datetime | None) -> dict[str, Any]:
+    summary = summarize(events, filters=filters)
+    return {
+        "filters": filters.as_dict() if filters else {},
+        "exported_at": _now_utc(exported_at),
+        "attribution": settings.ATTRIBUTION,
+        "source": EXPORT_SOURCE,
+        "counts": {
+            k: summary[k]
+            for k in ("events", "provinces", "districts", "fatalities", "province_level_events", "unplaced_events")
+        },
+    }
+
+
+def events_to_geojson(
+    events: pd.DataFrame,
+    *,
+    filters: Filters | None = None,
+    exported_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The events as an RFC 7946 FeatureCollection (a dict; see :func:`geojson_bytes`).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Events in the schema, usually filtered (:func:`geo.filters.apply_filters`); not modified.
+    filters : Filters, optional
+        The selection, recorded under ``filters``.
+    exported_at : datetime, optional
+        The export time (default: now, UTC).
+
+    Returns
+    -------
+    dict
+        ``{"type": "FeatureCollection", "features": [...], "filters", "exported_at",
+        "attribution", "source", "counts"}``. Points are ``[lon, lat]`` with at
+        most 6 decimals; province-level and unplaced events have ``geometry: null``.
+
+    Examples
+    --------
+    >>> from geo.events import load_events
+    >>> from geo.filters import apply_filters
+    >>> f = Filters(groups=("NRF",))
+    >>> fc = events_to_geojson(apply_filters(load_events(), f), filters=f)
+    >>> fc["type"], "crs" in fc, fc["filters"]
+    ('FeatureCollection', False, {'groups': ['NRF']})
+    """
+    columns = list(EVENT_COLUMNS) + [c for c in events.columns if c not in EVENT_COLUMNS]
+    features = []
+    for record in events[columns].to_dict(orient="records"):
+        props = {k: _json_value(v) for k, v in record.items()}
+        features.append({"type": "Feature", "geometry": _event_geometry(props), "properties": props})
+    out: dict[str, Any] = {"type": "FeatureCollection", "features": features}
+    out.update(_collection_meta(events, filters, exported_at))
+    out["counts"]["features_without_geometry"] = sum(1 for f in features if f["geometry"] is None)
+    return out
+
+
+def _round_coords(coords: Any) -> Any:
+    if isinstance(coords, (list, tuple)) and coords and isinstance(coords[0], (int, float)):
+        return [round(float(c), COORD_DECIMALS) for c in coords[:2]]
+    return [_round_coords(c) for c in coords]
+
+
+def aggregates_to_geojson(
+    events: pd.DataFrame,
+    *,
+    level: str = "district",
+    filters: Filters | None = None,
+    exported_at: dt.datetime | None = None,
+    boundaries: Any | None = None,
+) -> dict[str, Any]:
+    """District (or province) totals as polygons: an RFC 7946 FeatureCollection.
+
+    One Feature per district (province) with at least one event; properties
+    ``pcode, name_en, name_da, adm1_pcode, events, fatalities, first_date,
+    last_date, groups`` (provinces add ``province_level_events``). Geometry is
+    the simplified display boundary, coordinates rounded to 6 decimals.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Filtered events.
+    level : {"district", "province"}
+        What to total by. Province totals include events known only to province level.
+    filters, exported_at
+        As in :func:`events_to_geojson`.
+    boundaries : geopandas.GeoDataFrame, optional
+        The polygons (default: ``load_districts(simplified=True)`` or ``load_provinces(simplified=True)``).
+
+    Examples
+    --------
+    >>> from geo.events import load_events
+    >>> from geo.filters import apply_filters
+    >>> fc = aggregates_to_geojson(apply_filters(load_events(), Filters()), level="province")  # doctest: +SKIP
+    >>> fc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")  # doctest: +SKIP
+    True
+    """
+    if level not in LEVELS:
+        raise InputError(f"expected one of {list(LEVELS)}, got {level!r}", field="level")
+    if boundaries is None:
+        from geo.boundaries import load_districts, load_provinces
+
+        boundaries = load_districts(simplified=True) if level == "district" else load_provinces(simplified=True)
+    totals = aggregate_by_district(events) if level == "district" else aggregate_by_province(events)
+    key = "adm2_pcode" if level == "district" else "adm1_pcode"
+    totals = totals.drop(columns=["adm2_pcode"] if level == "province" else [])
+    shapes = boundaries.set_index("pcode")
+    features = []
+    for record in totals.to_dict(orient="records"):
+        pcode = record[key]
+        if pcode not in shapes.index:
+            geometry = None
+            names = {"name_en": None, "name_da": None}
+        else:
+            shape = shapes.loc[pcode]
+            geometry = shape.geometry.__geo_interface__
+            geometry = {"type": geometry["type"], "coordinates": _round_coords(geometry["coordinates"])}
+            names = {"name_en": shape.get("name_en"), "name_da": shape.get("name_da")}
+        props = {"pcode": pcode, **names}
+        props.update({k: _json_value(v) for k, v in record.items()})
+        if level == "province":
+            props.pop("adm1_pcode", None)
+        features.append({"type": "Feature", "geometry": geometry, "properties": props})
+    out: dict[str, Any] = {"type": "FeatureCollection", "features": features, "level": level}
+    out.update(_collection_meta(events, filters, exported_at))
+    return out
+
+
+def geojson_bytes(obj: dict[str, Any]) -> bytes:
+    """Serialize a FeatureCollection as compact UTF-8 JSON (no NaN: invalid in JSON).
+
+    Examples
+    --------
+    >>> geojson_bytes({"type": "FeatureCollection", "features": []})
+    b'{"type":"FeatureCollection","features":[]}'
+    """
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def neutralize_cell(value: Any) -> Any:
+    """Prefix ``'`` to a text cell that a spreadsheet would run as a formula; other values pass.
+
+    Examples
+    --------
+    >>> neutralize_cell("=HYPERLINK(\\"http://x\\")"), neutralize_cell("-5"), neutralize_cell("Kabul")
+    ('\\'=HYPERLINK("http://x")', "'-5", 'Kabul')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def events_to_csv(events: pd.DataFrame) -> bytes:
+    """The events as CSV bytes: schema columns first, UTF-8 with BOM, formulas neutralised.
+
+    Dates are written ``YYYY-MM-DD``; numeric columns (:data:`NUMERIC_COLUMNS`)
+    stay numbers, so a negative longitude is not altered; every other cell is
+    text and goes through :func:`neutralize_cell`.
+
+    Examples
+    --------
+    >>> from geo.events import load_events
+    >>> data = events_to_csv(load_events().head(2))
+    >>> data[:3] == b"\\xef\\xbb\\xbf", data[3:].split(b",")[0]
+    (True, b'event_id')
+    """
+    columns = list(EVENT_COLUMNS) + [c for c in events.columns if c not in EVENT_COLUMNS]
+    out = pd.DataFrame(index=events.index)
+    for col in columns:
+        series = events[col]
+        if col in NUMERIC_COLUMNS and pd.api.types.is_numeric_dtype(series):
+            out[col] = series
+            continue
+        if col in NUMERIC_COLUMNS:
+            # Text in a numeric column: cells that read as numbers stay numbers, the rest is neutralised text.
+            numeric = pd.to_numeric(series, errors="coerce")
+            text = series.astype("object").where(series.notna(), "").map(str)
+            out[col] = [n if not pd.isna(n) else neutralize_cell(t) for n, t in zip(numeric, text)]
+            continue
+        if pd.api.types.is_datetime64_any_dtype(series):
+            out[col] = series.dt.strftime("%Y-%m-%d").astype("object").where(series.notna(), "")
+            continue
+        text = series.astype("object").where(series.notna(), "").map(lambda v: "" if v is None else str(v))
+        out[col] = text.map(neutralize_cell)
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, lineterminator="\r\n")
+    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
