@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import math
 
 import numpy as np
@@ -45,7 +46,7 @@ from geo import settings
 from geo.crs import GEOD
 from geo.errors import InputError
 from geo.filters import Filters
-from geo.groups import GROUPS
+from geo.groups import GROUP_COLORS, GROUPS
 from geo.schema import PRECISION_PROVINCE
 
 
@@ -428,6 +429,47 @@ def spread_metrics(
     return out
 
 
+def events_per_period(
+    events: pd.DataFrame,
+    *,
+    freq: str = DEFAULT_FREQ,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+) -> pd.DataFrame:
+    """Events per period and group (long form, for a stacked chart), empty periods included.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``period, start, group, events``: one row per period and group present
+        in ``events`` (zeros included), periods as in :func:`spread_metrics`.
+
+    Examples
+    --------
+    >>> from geo.events import load_events
+    >>> from geo.filters import Filters, apply_filters
+    >>> sel = apply_filters(load_events(), Filters(groups=("NRF", "AFF")))
+    >>> per = events_per_period(sel, freq="Y")
+    >>> int(per["events"].sum()) == len(sel), sorted(per["group"].unique())
+    (True, ['AFF', 'NRF'])
+    """
+    freq = check_freq(freq)
+    start = pd.Timestamp(start).date() if start else None
+    end = pd.Timestamp(end).date() if end else None
+    ev = _clean(events)
+    dated = ev.loc[ev["date"].notna()]
+    periods = _period_range(dated["date"], freq, start, end)
+    present = set(dated["group"])
+    groups = [g for g in GROUPS if g in present] + sorted(present - set(GROUPS))
+    counts = dated.groupby([dated["date"].dt.to_period(freq), "group"]).size()
+    rows = [
+        {"period": str(p), "start": p.start_time, "group": g, "events": int(counts.get((p, g), 0))}
+        for p in periods
+        for g in groups
+    ]
+    return pd.DataFrame(rows, columns=["period", "start", "group", "events"])
+
+
 def first_activity(
     events: pd.DataFrame,
     *,
@@ -570,3 +612,394 @@ def metrics_records(metrics: pd.DataFrame) -> list[dict[str, object]]:
             out[key] = value
         records.append(out)
     return records
+
+
+# --------------------------------------------------------------------------- maps
+# folium is imported inside the builders so the CLI and the metrics stay light.
+
+#: Colour of a province or district with no activity in the selection (outline only).
+INACTIVE_COLOR = "#9e9e9e"
+
+#: At most this many trajectory points carry a permanent period label; beyond, every k-th one does.
+MAX_TRAJECTORY_LABELS = 8
+
+
+def period_colors(periods: list[str]) -> dict[str, str]:
+    """A colour per period label, early to late along viridis (colour-blind safe, dark = early).
+
+    Examples
+    --------
+    >>> period_colors(["2021Q3", "2024Q3"])
+    {'2021Q3': '#440154', '2024Q3': '#fde725'}
+    """
+    from branca.colormap import linear
+
+    if not periods:
+        return {}
+    scale = linear.viridis.scale(0, max(len(periods) - 1, 1))
+    return {p: scale.rgb_hex_str(i) for i, p in enumerate(periods)}
+
+
+def _all_periods(labels: pd.Series, freq: str) -> list[str]:
+    """Every period label from the earliest to the latest in ``labels`` (so colours reflect time gaps)."""
+    values = [pd.Period(v, freq=freq) for v in labels.dropna().unique() if v]
+    if not values:
+        return []
+    return [str(p) for p in pd.period_range(min(values), max(values), freq=freq)]
+
+
+def legend_control(title: str, entries: list[tuple[str, str]], note: str = "", *, position: str = "bottomleft"):
+    """A Leaflet control listing ``(label, colour)`` entries, as a folium element to add to a map.
+
+    A control (not page HTML) so it shows wherever the map is rendered,
+    streamlit-folium included. Labels and note are escaped.
+    """
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;background:{color};'
+        f'border:1px solid #555"></span>{html.escape(label)}</div>'
+        for label, color in entries
+    )
+    body = (
+        f'<div style="background:white;padding:6px 8px;border:1px solid #999;border-radius:4px;'
+        f'font:12px/1.35 sans-serif;max-height:40vh;overflow:auto"><b>{html.escape(title)}</b>{rows}'
+        + (f'<div style="color:#555;margin-top:4px;max-width:180px">{html.escape(note)}</div>' if note else "")
+        + "</div>"
+    )
+    element = MacroElement()
+    element._name = "Legend"
+    element.legend_html = body
+    element.position = position
+    element._template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+        {{ this.get_name() }}.onAdd = function () {
+            var div = L.DomUtil.create("div", "afgmap-legend");
+            div.innerHTML = {{ this.legend_html|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+    return element
+
+
+def _shaded_layer(units: pd.DataFrame, fa: pd.DataFrame, colors: dict[str, str], *, name: str, show: bool, level: str):
+    """A GeoJson layer of the active units, filled with the colour of their first-activity period."""
+    import folium
+
+    active = units.merge(fa, on="pcode", how="inner")
+    props = pd.DataFrame(
+        {
+            "pcode": active["pcode"].astype(str),
+            # Boundary names are not report text, but everything shown goes through html.escape.
+            "name": active["name_en"].astype(str).map(html.escape),
+            "first_period": active["first_period"].astype(str),
+            "first_date": active["first_date"].map(lambda d: d.date().isoformat() if pd.notna(d) else ""),
+            "group": active["group"].astype(str).map(html.escape),
+            "events": active["events"].astype(int),
+            "fill": active["first_period"].map(colors).fillna(INACTIVE_COLOR),
+        }
+    )
+    if level == "district":
+        props["province"] = active["adm1_name_en"].astype(str).map(html.escape)
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(props, geometry=active.geometry.values, crs=units.crs)
+    fields = (
+        ["name", "pcode"]
+        + (["province"] if level == "district" else [])
+        + [
+            "first_period",
+            "first_date",
+            "group",
+            "events",
+        ]
+    )
+    aliases = (
+        ["Name", "P-code"]
+        + (["Province"] if level == "district" else [])
+        + [
+            "First active",
+            "First event",
+            "First by",
+            "Events in selection",
+        ]
+    )
+    layer = folium.FeatureGroup(name=name, show=show)
+    if len(frame):
+        folium.GeoJson(
+            frame.__geo_interface__,
+            name=name,
+            style_function=lambda f: {
+                "fillColor": f["properties"]["fill"],
+                "fillOpacity": 0.75,
+                "color": "#333333",
+                "weight": 0.6,
+            },
+            highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+        ).add_to(layer)
+    return layer
+
+
+def first_activity_map(
+    events: pd.DataFrame,
+    *,
+    provinces,
+    districts,
+    history: pd.DataFrame | None = None,
+    freq: str = DEFAULT_FREQ,
+    metrics: pd.DataFrame | None = None,
+    origin: Origin = DEFAULT_ORIGIN,
+    basemap: str = "osm",
+):
+    """A map of the districts (and provinces) active in ``events``, shaded by their first-activity period.
+
+    Layers: districts by first activity (shown), provinces by first activity
+    (in the layer control), the outline of every province, the mean centre's
+    trajectory per period (a line, its points labelled with the period) and the
+    origin. A legend lists the first-activity periods.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The selected events (aggregates are left out).
+    provinces, districts : geopandas.GeoDataFrame
+        The simplified boundaries (``load_provinces(simplified=True)``...).
+    history : pandas.DataFrame, optional
+        Defines "first activity ever" (see :func:`spread_metrics`).
+    freq : {"M", "Q", "Y"}
+        Period of the legend and the trajectory.
+    metrics : pandas.DataFrame, optional
+        :func:`spread_metrics` output for the trajectory (computed when not given).
+    origin : Origin
+        Marked on the map.
+    basemap : {"osm", "none"}
+        Passed to :func:`geo.maps.new_map`.
+
+    Returns
+    -------
+    folium.Map
+        Finalised (:func:`geo.maps.finalize`): JS/CSS served locally.
+
+    Examples
+    --------
+    >>> from geo.boundaries import load_districts, load_provinces
+    >>> from geo.events import load_events
+    >>> from geo.filters import Filters, apply_filters
+    >>> nrf = apply_filters(load_events(), Filters(groups=("NRF",)))
+    >>> m = first_activity_map(nrf, provinces=load_provinces(simplified=True),
+    ...                        districts=load_districts(simplified=True), basemap="none")  # doctest: +SKIP
+    """
+    import folium
+
+    from geo.maps import finalize, new_map
+
+    freq = check_freq(freq)
+    fa_d = first_activity(events, level="district", freq=freq, history=history)
+    fa_p = first_activity(events, level="province", freq=freq, history=history)
+    periods = _all_periods(pd.concat([fa_d["first_period"], fa_p["first_period"]]), freq)
+    colors = period_colors(periods)
+    if metrics is None:
+        metrics = spread_metrics(events, freq=freq, origin=origin, history=history)
+
+    m = new_map(basemap=basemap)
+    outline = folium.FeatureGroup(name="Province outlines", show=True, control=False)
+    folium.GeoJson(
+        provinces[["pcode", "geometry"]].__geo_interface__,
+        style_function=lambda f: {"fillOpacity": 0, "color": "#666666", "weight": 0.8},
+        interactive=False,
+    ).add_to(outline)
+    outline.add_to(m)
+    _shaded_layer(provinces, fa_p, colors, name="Provinces by first activity", show=False, level="province").add_to(m)
+    _shaded_layer(districts, fa_d, colors, name="Districts by first activity", show=True, level="district").add_to(m)
+    _trajectory_layer(metrics, freq=freq).add_to(m)
+    origin_layer = folium.FeatureGroup(name="Origin", show=True)
+    folium.CircleMarker(
+        [origin.lat, origin.lon],
+        radius=7,
+        color="#000000",
+        weight=2,
+        fill=True,
+        fill_color="#ffffff",
+        fill_opacity=1,
+        tooltip=html.escape(f"Origin of west_km: {origin.name}"),
+    ).add_to(origin_layer)
+    origin_layer.add_to(m)
+    used = sorted((set(fa_d["first_period"]) | set(fa_p["first_period"])) - {""}, key=periods.index)
+    legend_control(
+        f"First activity ({FREQS[freq]})",
+        [(p, colors[p]) for p in used],
+        "Unshaded: no activity in the selection. Red line: mean centre per period.",
+    ).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return finalize(m)
+
+
+def _trajectory_layer(metrics: pd.DataFrame, *, freq: str):
+    """The mean centre per period as a line, each point labelled with its period."""
+    import folium
+
+    layer = folium.FeatureGroup(name="Mean centre trajectory", show=True)
+    pts = metrics.loc[metrics["mean_lat"].notna() & metrics["mean_lon"].notna()].reset_index(drop=True)
+    if pts.empty:
+        return layer
+    folium.PolyLine(pts[["mean_lat", "mean_lon"]].to_numpy().tolist(), color="#d62728", weight=3, opacity=0.85).add_to(
+        layer
+    )
+    step = max(1, math.ceil(len(pts) / MAX_TRAJECTORY_LABELS))
+    for i, row in pts.iterrows():
+        label = html.escape(str(row["period"]))
+        detail = html.escape(
+            f"{row['period']}: mean centre of {row['exact_events']} exact "
+            f"event{'s' if row['exact_events'] != 1 else ''}; standard distance "
+            f"{row['standard_distance_km']:.0f} km; westmost {row['west_km']:.0f} km west of the origin"
+        )
+        folium.CircleMarker(
+            [row["mean_lat"], row["mean_lon"]],
+            radius=4,
+            color="#d62728",
+            fill=True,
+            fill_opacity=1,
+            tooltip=folium.Tooltip(detail),
+        ).add_to(layer)
+        if i % step == 0 or i == len(pts) - 1:
+            # A small text label beside the point (a permanent tooltip box would hide the map).
+            folium.Marker(
+                [row["mean_lat"], row["mean_lon"]],
+                icon=folium.DivIcon(
+                    html=(
+                        '<div style="font:bold 11px sans-serif;color:#8b0000;white-space:nowrap;'
+                        f'text-shadow:0 0 3px #fff,0 0 3px #fff;transform:translate(7px,-7px)">{label}</div>'
+                    ),
+                    icon_size=(0, 0),
+                ),
+                interactive=False,
+            ).add_to(layer)
+    return layer
+
+
+def timeline_features(events: pd.DataFrame, *, cumulative: bool = True) -> dict:
+    """The exact events as a GeoJSON FeatureCollection for a time slider (folium ``Timeline``).
+
+    Only exact events (a district and coordinates, precision better than
+    province) are included: a province-level event has no place to be drawn.
+    Each feature has ``start``/``end`` in milliseconds since 1970 (UTC):
+    ``start`` is the event's day; ``end`` is the day after the last event when
+    ``cumulative`` (events stay on the map once they appear), else the day
+    after the event. ``popup`` is HTML with every report string escaped.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"event_date": pd.to_datetime(["2024-09-01"]), "group": ["NRF"],
+    ...     "adm1_pcode": ["AF32"], "adm2_pcode": ["AF3201"], "latitude": [34.37], "longitude": [62.17],
+    ...     "geo_precision": [2], "location": ["<b>Herat</b>"]})
+    >>> f = timeline_features(frame)["features"][0]
+    >>> f["geometry"]["coordinates"], "&lt;b&gt;Herat&lt;/b&gt;" in f["properties"]["popup"]
+    ([62.17, 34.37], True)
+    """
+    ev = _clean(events)
+    exact = ev.loc[ev["exact"] & ev["date"].notna()].sort_values("date", kind="stable")
+    src = events.loc[exact.index]
+    day_ms = 86_400_000
+    last_ms = int(exact["date"].max().value // 1_000_000) + day_ms if len(exact) else 0
+    features = []
+    for idx, row in exact.iterrows():
+        start_ms = int(row["date"].value // 1_000_000)
+
+        def text(col: str, idx=idx) -> str:
+            value = src.at[idx, col] if col in src.columns else ""
+            return "" if pd.isna(value) else str(value)
+
+        popup = "<br>".join(
+            part
+            for part in (
+                f"<b>{html.escape(row['date'].date().isoformat())}</b> · {html.escape(row['group'])}",
+                html.escape(text("location")),
+                html.escape(" / ".join(x for x in (text("admin2"), text("admin1")) if x)),
+                html.escape(text("event_type")),
+                html.escape(f"Reported fatalities: {text('fatalities')}") if text("fatalities") else "",
+            )
+            if part
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [float(row["lon"]), float(row["lat"])]},
+                "properties": {
+                    "start": start_ms,
+                    "end": last_ms if cumulative else start_ms + day_ms,
+                    "color": GROUP_COLORS.get(row["group"], "#999999"),
+                    "popup": popup,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def timeline_map(
+    events: pd.DataFrame,
+    *,
+    provinces=None,
+    cumulative: bool = True,
+    basemap: str = "osm",
+):
+    """A map that plays the exact events in date order with a time slider (folium ``Timeline``).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The selected events; province-level and unplaced ones cannot be drawn
+        and are left out (see :func:`timeline_features`).
+    provinces : geopandas.GeoDataFrame, optional
+        Simplified provinces, drawn as outlines (useful with ``basemap="none"``).
+    cumulative : bool, default True
+        Keep events on the map once they have appeared.
+    basemap : {"osm", "none"}
+
+    Returns
+    -------
+    folium.Map
+        Finalised (:func:`geo.maps.finalize`).
+    """
+    import folium
+    from folium.plugins import Timeline, TimelineSlider
+    from folium.utilities import JsCode
+
+    from geo.maps import finalize, new_map
+
+    data = timeline_features(events, cumulative=cumulative)
+    m = new_map(basemap=basemap)
+    if provinces is not None:
+        folium.GeoJson(
+            provinces[["pcode", "geometry"]].__geo_interface__,
+            name="Province outlines",
+            style_function=lambda f: {"fillOpacity": 0, "color": "#666666", "weight": 0.8},
+            interactive=False,
+            control=False,
+        ).add_to(m)
+    if data["features"]:
+        timeline = Timeline(
+            data,
+            point_to_layer=JsCode(
+                "function (feature, latlng) { return L.circleMarker(latlng, {radius: 6, weight: 1, "
+                "color: '#222', fillColor: feature.properties.color, fillOpacity: 0.85}); }"
+            ),
+            # The popup HTML was escaped in Python (timeline_features).
+            on_each_feature=JsCode("function (feature, layer) { layer.bindPopup(feature.properties.popup); }"),
+        ).add_to(m)
+        TimelineSlider(
+            auto_play=False,
+            date_options="YYYY-MM-DD",
+            enable_keyboard_controls=True,
+            show_ticks=False,
+            playback_duration=20000,
+        ).add_timelines(timeline).add_to(m)
+    return finalize(m)
