@@ -216,7 +216,7 @@ _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 _LATIN_APOS = re.compile("[’‘`´ʿʾ'ʼ]")
 
 
-def normalize_text(text: str) -> str:
+def normalize_text(text: str, *, keep_case: bool = False) -> str:
     """Normalise script variants without changing the words.
 
     Arabic-script letters are unified (ي/ی, ك/ک, ۀ/ە/ة→ه, Pashto ټ/ډ/ړ/ښ→ت/د/ر/ش...),
@@ -239,7 +239,7 @@ def normalize_text(text: str) -> str:
     s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
     s = unicodedata.normalize("NFKC", s).translate(_ARABIC_MAP)
     s = s.replace("ı", "i").replace("ł", "l").replace("ø", "o").replace("đ", "d")
-    s = _LATIN_APOS.sub("", s.lower())
+    s = _LATIN_APOS.sub("", s if keep_case else s.lower())
     s = s.replace("-", " ").replace("_", " ")
     return re.sub(r"\s+", " ", s).strip()
 

@@ -44,6 +44,7 @@ import pandas as pd
 from geo.errors import InputError
 from geo.gazetteer import (
     _ARABIC_LETTER,
+    _DROP_TOKENS,
     WEAK_KEYS,
     Entry,
     Gazetteer,
@@ -90,6 +91,18 @@ _AR_DISTRICT = {"ولسوالی", "ولسوالیو", "شهرستان", "مدی�
 _AR_PROVINCE = {"ولایت", "ولایات", "استان", "ولایه", "بولایه", "لولایه", "ولایتهای", "استانهای", "ولایتی"}
 _AR_CITY = {"شهر", "مدینه", "بمدینه", "شار", "مرکز", "بمرکز", "پایتخت", "العاصمه", "عاصمه", "بالعاصمه"}
 _PLURAL = {"ها", "های"}
+#: English words that are also GeoNames or OCHA alternate names: never read as places.
+_NOT_PLACES = {"said", "march", "may", "firing", "mashhad", "taliban", "police", "security", "district", "province",
+               "city", "town", "village", "area", "valley", "the", "and", "of", "in", "on", "at", "near", "bay", "pass"}
+#: Words that cannot be part of a misspelt name next to a marker ("Taliban district chief").
+_NOT_FUZZY = _NOT_PLACES | {
+    "provincial", "local", "same", "neighbouring", "neighboring", "nearby", "northern", "southern", "eastern",
+    "western", "central", "north", "south", "east", "west", "remote", "rural", "capital", "military", "government",
+    "governor", "former", "new", "old", "key", "strategic", "border", "mountainous", "this", "that", "another",
+    "each", "every", "one", "two", "three", "several", "many", "other", "restive", "volatile", "headquarters",
+    "chief", "administrative", "resistance", "fighters", "forces", "commander", "army", "islamic", "emirate",
+    "national", "front", "iskp", "nrf", "aff", "a", "an", "its", "their", "his", "her", "whole", "entire",
+}
 #: A name followed by one of these is an institution, not a place ("Kabul Bank").
 _INSTITUTION_AFTER = {"bank", "university", "polytechnic", "times", "news", "tv", "press"}
 
@@ -153,21 +166,39 @@ class _Mention:
     near: bool = False  # "outskirts of X", "near X", "حومه X": X's district, not X's point
 
 
+_TOKEN_RE = re.compile(r"[0-9a-zA-Z\u0600-\u06ff]+|[,;:()\[\]/.!?…]")
+
+
 def _words(text: str) -> tuple[list[str], list[bool]]:
     """Tokens and, for each, whether a punctuation break precedes it."""
-    norm = normalize_text(text)
+    words, brk, _ = _words_cased(text)
+    return words, brk
+
+
+def _words_cased(text: str) -> tuple[list[str], list[bool], list[bool]]:
+    """Tokens, punctuation breaks, and whether each Latin token was written with a capital.
+
+    When the text has no capital letters at all (or no lower-case ones), every
+    token counts as capitalised: the writer did not use case.
+    """
+    cased = normalize_text(text, keep_case=True)
     words: list[str] = []
     brk: list[bool] = []
+    cap: list[bool] = []
     pending = False
-    for m in re.finditer(r"[0-9a-z\u0600-\u06ff]+|[,;:()\[\]/.!?…]", norm):
+    for m in _TOKEN_RE.finditer(cased):
         t = m.group(0)
         if not t[0].isalnum() and not ("\u0600" <= t[0] <= "\u06ff"):
             pending = True
             continue
-        words.append(t)
+        words.append(t.lower())
+        cap.append(not t[0].islower())
         brk.append(pending)
         pending = False
-    return words, brk
+    latin = re.sub(r"[^A-Za-z]", "", cased)
+    if latin.islower() or latin.isupper():
+        cap = [True] * len(words)
+    return words, brk, cap
 
 
 def _is_ar(t: str) -> bool:
@@ -299,7 +330,7 @@ def _marker(words: list[str], brk: list[bool], s: int, e: int) -> str | None:
 
 def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
     """Find the mentions (longest match first) and a police-district number."""
-    words, brk = _words(text)
+    words, brk, cap = _words_cased(text)
     if not words:
         return [], None, ""
     pd_num, pd_used = _find_pd(words)
@@ -320,6 +351,10 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
                 continue
             if any(_is_ar(t) for t in span) and not all(_is_ar(t) for t in span):
                 continue
+            if L > 1 and (span[0] in _DROP_TOKENS or span[-1] in _DROP_TOKENS):
+                continue  # "e Khas", "Deh Salah and": a name neither starts nor ends with izafe or "and"
+            if not _is_ar(span[0]) and (not cap[i] or span[0] in _NOT_PLACES):
+                break  # English names are capitalised; "said", "firing", "March" are words
             key = key_from_tokens(span)
             entries = g.lookup(key)
             if not entries and _is_ar(span[0]) and len(span[0]) > 3 and span[0][0] in "بول":
@@ -337,7 +372,10 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
             continue
         L, entries = found
         s, e = i, i + L
-        if (e < n and words[e] in _INSTITUTION_AFTER) or (s > 0 and words[s - 1] in _ROAD_HEAD_BEFORE):
+        prev = s - 1
+        while prev >= 0 and words[prev] in _DROP_TOKENS:
+            prev -= 1  # "Bandar-e Khan Abad": skip the izafe
+        if (e < n and words[e] in _INSTITUTION_AFTER) or (prev >= 0 and words[prev] in _ROAD_HEAD_BEFORE):
             i = e
             continue
         marker = _marker(words, brk, s, e)
@@ -398,8 +436,14 @@ def _closest(key: str, kind: str, g: Gazetteer) -> tuple[tuple[Entry, ...], str]
         return {x.adm2_pcode or x.adm1_pcode for x in es}
 
     pool = g.district_keys if kind == "district" else g.province_keys
-    if len(key) >= 5:
-        close = difflib.get_close_matches(key, pool, n=4, cutoff=0.84)
+    if _ARABIC_LETTER.match(key) and len(key) >= 5:
+        # Dari/Pashto endings vary (خوگیانی / خوگیانو): compare stems without the last letter.
+        stem = [k for k in pool if len(k) >= 5 and (k[:-1] == key[:-1] or k == key[:-1] or k[:-1] == key)]
+        es = of(stem)
+        if len(units(es)) == 1:
+            return es, "close spelling"
+    if len(key) >= 6:
+        close = difflib.get_close_matches(key, pool, n=4, cutoff=0.88)
         if close:
             best = difflib.SequenceMatcher(None, key, close[0]).ratio()
             tied = [c for c in close if difflib.SequenceMatcher(None, key, c).ratio() >= best - 0.02]
@@ -457,7 +501,7 @@ def _fuzzy(words: list[str], taken: list[bool], g: Gazetteer) -> list[_Mention]:
             if s < 0 or e > n or any(taken[s:e]):
                 continue
             span = words[s:e]
-            if any(_is_ar(x) != _is_ar(t) for x in span) or any(x in _DISTRICT_WORDS | _PROVINCE_WORDS | {"the", "of", "in"} for x in span):
+            if any(_is_ar(x) != _is_ar(t) for x in span) or any(x in _NOT_FUZZY or len(x) < 3 for x in span):
                 continue
             found = _closest(key_from_tokens(span), kind, g)
             if found is None:
