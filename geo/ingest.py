@@ -358,12 +358,13 @@ def _map_ucdp(raw: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         any_given = pd.concat([_col(raw, c) != "" for c in deaths], axis=1).any(axis=1)
         summed_text = summed.astype("Int64").astype("string").where(any_given, "")
         best = best.where(best != "", summed_text)
-    wp = _col(raw, "where_prec")
-    precision = wp.map(lambda v: UCDP_WHERE_PREC.get(v, -1))
-    country_only = precision.isna()
+    wp = _col(raw, "where_prec").to_numpy(dtype=object)
+    # Unknown or missing where_prec: the geocoder's precision is used.
+    precision = np.array(["" if UCDP_WHERE_PREC.get(v, 0) in (None, 0) else str(UCDP_WHERE_PREC[v]) for v in wp], dtype=object)
+    country_only = pd.Series([v in UCDP_WHERE_PREC and UCDP_WHERE_PREC[v] is None for v in wp], index=raw.index)
     lat, lon = _col(raw, "latitude"), _col(raw, "longitude")
     notes = np.where(
-        country_only,
+        country_only.to_numpy(),
         "where_prec: " + wp.astype(str) + " (only the country is known): the coordinates were not used",
         "",
     ).astype(object)
@@ -390,7 +391,7 @@ def _map_ucdp(raw: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
             "admin2": adm2.str.replace(r"\s+district$", "", regex=True, case=False),
             "latitude": lat.where(~country_only, ""),
             "longitude": lon.where(~country_only, ""),
-            "geo_precision": precision.map(lambda p: "" if p is None or p != p or p == -1 else str(int(p))),
+            "geo_precision": precision,
             "fatalities": best,
             "claim_status": "",
             "source_url": "",
@@ -566,6 +567,8 @@ def _validate_and_place(
     none = np.full(n, "", dtype=object)
 
     dates, date_why = parse_dates(mapped["event_date"], today=today)
+    if fmt == "text":  # a report without a date already has its own reason
+        date_why = np.where(_text(mapped, "event_date") == "", "", date_why).astype(object)
     fatal, fatal_why = parse_fatalities(mapped["fatalities"])
     lat, lon, coord_problem, swap_notes = parse_coordinates(mapped["latitude"], mapped["longitude"])
     id_why = check_event_ids(mapped["event_id"], rows, known=known_ids)
@@ -653,6 +656,17 @@ def _place(events: pd.DataFrame, *, kind: str, geocode: bool, progress: bool) ->
         np.where(given_bad, "adm1_pcode/adm2_pcode: " + adm1 + "/" + adm2 + " is not a 2018 P-code pair; placed again", "")
     )
     out.loc[given_bad, ["adm1_pcode", "adm2_pcode"]] = ""
+    # The coordinates as given (swaps fixed) against the stated province: a valid given
+    # P-code, else the province named in admin1. Checked before the geocoder replaces anything.
+    admin1 = _text(events, "admin1")
+    codes = {s: _province_code(gaz, name_key, s) for s in set(admin1)}
+    named = np.array([codes[s] for s in admin1], dtype=object)
+    stated = pd.Series(np.where(valid, adm1, named), index=out.index)
+    names = {p: u.name for p, u in gaz.provinces.items()}
+    lat = pd.to_numeric(out["latitude"], errors="coerce")
+    lon = pd.to_numeric(out["longitude"], errors="coerce")
+    _, place_notes = check_coordinates_place(lat, lon, stated, names=names)
+    notes.append(place_notes)
     # Aggregate statements are not placed; rows a geocoder already saw (our own files) keep its answer.
     seen = (_text(out, "geocode_status") != "") if "geocode_status" in out.columns else np.zeros(n, dtype=bool)
     todo = ~valid & ~_aggregate_mask(out) & ~seen
@@ -675,16 +689,6 @@ def _place(events: pd.DataFrame, *, kind: str, geocode: bool, progress: bool) ->
             status == "unresolved", "location: the place could not be resolved", np.where(status == "ambiguous", "location: ambiguous place", "")
         )
         notes.append(unresolved)
-    # Coordinates against the stated province: a valid given P-code, else the province named in admin1.
-    admin1 = _text(events, "admin1")
-    codes = {s: _province_code(gaz, name_key, s) for s in set(admin1)}
-    named = np.array([codes[s] for s in admin1], dtype=object)
-    stated = pd.Series(np.where(valid, adm1, named), index=out.index)
-    names = {p: u.name for p, u in gaz.provinces.items()}
-    lat = pd.to_numeric(out["latitude"], errors="coerce")
-    lon = pd.to_numeric(out["longitude"], errors="coerce")
-    _, place_notes = check_coordinates_place(lat, lon, stated, names=names)
-    notes.append(place_notes)
     return out, join_reasons(*notes)
 
 

@@ -317,8 +317,11 @@ def find_date(text: str) -> tuple[dt.date, str, str] | None:
     """
     norm = normalize_report(text)
     found = []
+    failed: list[tuple[int, int]] = []  # impossible full dates: their month and year are not a date either
     for kind, pat in _DATE_PATTERNS:
         for m in pat.finditer(norm):
+            if kind in ("g_my", "s_my") and any(a <= m.start() < b for a, b in failed):
+                continue
             try:
                 if kind == "iso":
                     d, prec = dt.date(int(m[1]), int(m[2]), int(m[3])), "day"
@@ -333,6 +336,7 @@ def find_date(text: str) -> tuple[dt.date, str, str] | None:
                 else:
                     d, prec = solar_hijri_to_gregorian(int(m[2]), SOLAR_MONTHS[m[1].lower()], 1), "month"
             except ValueError:
+                failed.append(m.span())
                 continue
             found.append((m.start(), 0 if prec == "day" else 1, d, prec, m[0]))
     if not found:
@@ -463,7 +467,10 @@ def find_target(text: str) -> str:
 
 _PLACE_WORDS_EN = r"(?:area|district|city|province|village|valley|pd-?\s?\d+|police district|square|road|highway|bazaar|market|checkpoint|gorge|pass)"
 _PLACE_WORDS_FA = r"(?:ولسوالی|ولایت|استان|شهرستان|شهر|ناحیه|حوزه|منطقه|ساحه|قریه|روستای|روستا|دره|گذر|چهارراهی|بازار|شاهراه|جاده)"
-_FA_STOP = r"(?:حمله|حملات|کمین|کشته|زخمی|هلاک|شد|شدند|کرد|کردند|است|بود|گفت|اعلام|توسط|که|را|به دست|از سوی)"
+_FA_STOP = (
+    r"(?:حمله|حملات|کمین|کشته|زخمی|هلاک|شد|شدند|کرد|کردند|است|بود|گفت|اعلام|توسط|که|را|به دست|از سوی|هدف|"
+    r"طالب|طالبان|نیروهای|نیروی|جنگجو|جنگجویان|" + "|".join(sorted(FA_NUMBERS, key=len, reverse=True)) + ")"
+)
 
 
 def find_place(text: str, *, date_text: str = "") -> str:
