@@ -37,7 +37,7 @@ def _single_events(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def _groups_text(values: pd.Series) -> str:
-    present = set(values)
+    present = set(values.astype(str).unique())
     return ", ".join(g for g in GROUPS if g in present)
 
 

@@ -37,7 +37,7 @@ import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from geo import settings
 from geo.errors import AssetsMissingError, DownloadError
@@ -299,6 +299,7 @@ def fetch_assets(
     registry: str | None = None,
     force: bool = False,
     timeout: float = 60.0,
+    packages: Sequence[str] | None = None,
 ) -> list[Path]:
     """Download, verify and unpack every pinned package into ``dest``; return the local files the maps use.
 
@@ -319,6 +320,9 @@ def fetch_assets(
         Download and unpack again even when the files are in place.
     timeout : float, default 60
         Seconds to wait for the registry.
+    packages : sequence of str, optional
+        Only these npm packages of the lock (by name); default all, plus the
+        files copied from Python packages.
 
     Returns
     -------
@@ -339,7 +343,13 @@ def fetch_assets(
     root = _vendor_dir(dest)
     root.mkdir(parents=True, exist_ok=True)
     lock = load_lock()
+    wanted = None if packages is None else set(packages)
+    unknown = sorted(wanted - {p["name"] for p in lock["packages"]}) if wanted else []
+    if unknown:
+        raise DownloadError(f"packages: expected names from geo/assets_lock.json, got {unknown}")
     for pkg in lock["packages"]:
+        if wanted is not None and pkg["name"] not in wanted:
+            continue
         folder = root / package_dir_name(pkg["name"], pkg["version"])
         if not force and not _package_problems(folder, pkg):
             continue
@@ -357,6 +367,9 @@ def fetch_assets(
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp)
+    if wanted is not None:
+        names = {package_dir_name(p["name"], p["version"]) for p in lock["packages"] if p["name"] in wanted}
+        return [root / rel for rel in dict.fromkeys(url_map().values()) if any(rel.startswith(n + "/") for n in names)]
     for item in lock.get("python", []):
         _copy_python_file(item, root, force=force)
     return [root / rel for rel in dict.fromkeys(url_map().values())]

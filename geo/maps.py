@@ -30,6 +30,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from typing import Any, Sequence
 from urllib.parse import urlsplit
 
@@ -108,7 +109,14 @@ def escape_text(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
         return ""
     text = html.escape(str(value), quote=True)
-    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+    # Braces too: folium renders each element's script through Jinja, where "{{" would be code.
+    return (
+        text.replace("\\", "&#92;")
+        .replace("`", "&#96;")
+        .replace("$", "&#36;")
+        .replace("{", "&#123;")
+        .replace("}", "&#125;")
+    )
 
 
 def safe_url(value: object) -> str | None:
@@ -132,8 +140,14 @@ def safe_url(value: object) -> str | None:
 
 
 def _json(value: Any) -> str:
-    """JSON safe to embed in a ``<script>``: no ``<``, ``>``, ``&`` or line separators appear raw."""
+    """JSON safe to embed in a ``<script>``: no ``<``, ``>``, ``&`` or line separators appear raw.
+
+    Nor ``{{``, ``{%`` or ``{#``: folium passes every rendered script through Jinja
+    again. They cannot occur in JSON's structure, only inside strings, where
+    ``\\u007b`` is the same character.
+    """
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = re.sub(r"\{(?=[{%#])", r"\\u007b", text)
     return (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
@@ -649,11 +663,12 @@ def build_event_map(
             popups = [event_popup_html(points.iloc[i]) for i in order]
             EventPoints(pts, popups=popups, cluster=len(points) > 50).add_to(m)
 
+    present_groups = set(points["group"].astype(str).unique())
     Legend(
         _legend_html(
             metric=metric,
             bins=bins,
-            groups=[g for g in GROUPS if g in set(points["group"])],
+            groups=[g for g in GROUPS if g in present_groups],
             province_level=int(sum(level_counts.values())),
             unplaced=int((~drawable).sum()) - int(sum(level_counts.values())),
             light=light,

@@ -1,0 +1,190 @@
+"""Offline map assets: the lock, fetching with integrity checks, and localizing folium maps."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import shutil
+from pathlib import Path
+
+import folium
+import folium.plugins as plugins
+import pytest
+
+from geo import assets, settings
+from geo.errors import AssetsMissingError, DownloadError
+
+#: Plugins the maps and the spread page use (their CDN URLs must all have local copies).
+PLUGINS = (
+    plugins.MarkerCluster,
+    plugins.FastMarkerCluster,
+    plugins.TimestampedGeoJson,
+    plugins.Timeline,
+    plugins.TimelineSlider,
+    plugins.HeatMap,
+)
+
+EXTERNAL_LINK = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*["\']?((?:https?:)?//[^"\' >]+)', re.I)
+
+
+@pytest.fixture(scope="session")
+def vendor() -> Path:
+    """The real vendored assets in static/vendor (fetched from the configured npm registry when absent)."""
+    if not assets.assets_ready():
+        try:
+            assets.fetch_assets()
+        except DownloadError as exc:
+            pytest.skip(f"assets not installed and cannot be fetched: {exc}")
+    return settings.VENDOR_DIR
+
+
+def _small_tarball() -> tuple[dict, bytes]:
+    """The real registry tarball of the smallest pinned package (iso8601-js-period), or skip."""
+    pkg = next(p for p in assets.load_lock()["packages"] if p["name"] == "iso8601-js-period")
+    try:
+        url = assets.tarball_url(assets.registry_url(), pkg["name"], pkg["version"])
+        data = assets._download(url, timeout=30)
+    except DownloadError as exc:
+        pytest.skip(f"npm registry not reachable: {exc}")
+    return pkg, data
+
+
+def _file_registry(root: Path, pkg: dict, data: bytes) -> str:
+    """A registry folder with one tarball at the path npm registries use; returns its file:// URL."""
+    url = assets.tarball_url(root.as_uri(), pkg["name"], pkg["version"])
+    path = Path(url.removeprefix("file://"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return root.as_uri()
+
+
+def test_lock_pins_exact_versions_with_registry_integrity():
+    lock = assets.load_lock()
+    for pkg in lock["packages"]:
+        assert re.fullmatch(r"\d+\.\d+\.\d+", pkg["version"]), pkg
+        assert re.fullmatch(r"sha512-[A-Za-z0-9+/]{86}==", pkg["integrity"]), pkg
+        for file in pkg["urls"].values():  # every linked file is among the unpacked ones
+            assert any(fnmatch.fnmatchcase(file, g) for g in pkg["files"]), (pkg["name"], file)
+    text = assets.LOCK_FILE.read_text()
+    assert "registry.npmjs" not in text  # no registry host in the repository
+
+
+def test_every_cdn_url_folium_and_our_plugins_use_has_a_local_copy():
+    known = set(assets.url_map()) | set(assets.load_lock()["unused"])
+    urls = {u for _, u in folium.Map.default_js + folium.Map.default_css}
+    for plugin in PLUGINS:
+        urls |= {u for _, u in getattr(plugin, "default_js", []) + getattr(plugin, "default_css", [])}
+    assert urls - known == set()
+
+
+def test_localized_map_with_every_plugin_loads_nothing_from_outside(vendor):
+    m = folium.Map(location=[34.5, 69.2], zoom_start=6)  # with OSM tiles: tiles are allowed, scripts are not
+    plugins.MarkerCluster().add_to(m)
+    plugins.FastMarkerCluster([[34.5, 69.2]]).add_to(m)
+    collection = {"type": "FeatureCollection", "features": []}
+    plugins.TimestampedGeoJson(collection).add_to(m)
+    plugins.Timeline(collection).add_to(m)
+    plugins.HeatMap([[34.5, 69.2, 1.0]]).add_to(m)
+    folium.Marker([34.5, 69.2], icon=folium.Icon(icon="info-sign")).add_to(m)
+    html = assets.localize(m).get_root().render()
+    assert EXTERNAL_LINK.findall(html) == []
+    local = re.findall(r'(?:src|href)="/app/static/vendor/([^"]+)"', html)
+    assert len(local) >= 15
+    for rel in local:
+        assert (vendor / rel).is_file(), rel
+    # folium's class defaults are untouched: only this map's elements were changed.
+    assert folium.Map.default_js[0][1].startswith("https://")
+
+
+def test_localize_refuses_a_url_it_has_no_copy_of(vendor):
+    m = folium.Map(tiles=None)
+    m.default_js = m.default_js + [("mystery", "https://cdn.example.org/mystery.js")]
+    with pytest.raises(AssetsMissingError, match=r"mystery\.js.*no local copy"):
+        assets.localize(m)
+
+
+def test_localize_names_the_missing_file_and_the_command(tmp_path):
+    with pytest.raises(AssetsMissingError, match=r"leaflet@1\.9\.3/dist/leaflet\.js.*python -m geo fetch-assets"):
+        assets.localize(folium.Map(tiles=None), dest=tmp_path)
+    assert not assets.assets_ready(dest=tmp_path)
+
+
+def test_vendored_files_verify_against_their_manifests(vendor):
+    assert assets.verify_assets() == []
+    # The timedimension stylesheet was rewritten to load its fonts locally, not from a CDN.
+    css = (vendor / "leaflet-timedimension@1.1.1/dist/leaflet.timedimension.control.css").read_text()
+    assert "bootstrapcdn" not in css and "../../glyphicons-only-bootstrap@1.0.1/fonts/" in css
+
+
+def test_fetch_from_a_registry_folder_unpacks_only_the_listed_files(tmp_path):
+    pkg, data = _small_tarball()
+    registry = _file_registry(tmp_path / "registry", pkg, data)
+    dest = tmp_path / "vendor"
+    files = assets.fetch_assets(dest=dest, registry=registry, packages=[pkg["name"]])
+    folder = dest / "iso8601-js-period@0.2.1"
+    assert files == [folder / "iso8601.js"]
+    assert sorted(p.name for p in folder.iterdir()) == [".assets-manifest.json", "iso8601.js", "package.json"]
+    manifest = json.loads((folder / ".assets-manifest.json").read_text())
+    assert manifest["integrity"] == pkg["integrity"]
+    # Idempotent: a second run with the registry gone verifies and downloads nothing.
+    shutil.rmtree(tmp_path / "registry")
+    assert assets.fetch_assets(dest=dest, registry=registry, packages=[pkg["name"]]) == files
+
+
+def test_a_tampered_tarball_is_refused_and_the_old_copy_kept(tmp_path):
+    pkg, data = _small_tarball()
+    good = _file_registry(tmp_path / "good", pkg, data)
+    dest = tmp_path / "vendor"
+    assets.fetch_assets(dest=dest, registry=good, packages=[pkg["name"]])
+    before = (dest / "iso8601-js-period@0.2.1" / "iso8601.js").read_bytes()
+    tampered = bytearray(data)
+    tampered[len(tampered) // 2] ^= 0xFF
+    bad = _file_registry(tmp_path / "bad", pkg, bytes(tampered))
+    with pytest.raises(DownloadError, match="integrity check failed"):
+        assets.fetch_assets(dest=dest, registry=bad, packages=[pkg["name"]], force=True)
+    assert (dest / "iso8601-js-period@0.2.1" / "iso8601.js").read_bytes() == before
+
+
+def test_a_changed_local_file_is_reported(tmp_path):
+    pkg, data = _small_tarball()
+    registry = _file_registry(tmp_path / "registry", pkg, data)
+    dest = tmp_path / "vendor"
+    assets.fetch_assets(dest=dest, registry=registry, packages=[pkg["name"]])
+    (dest / "iso8601-js-period@0.2.1" / "iso8601.js").write_text("alert('changed')")
+    problems = [p for p in assets.verify_assets(dest=dest) if p.startswith("iso8601")]
+    assert problems == ["iso8601-js-period@0.2.1/iso8601.js: changed since it was unpacked (SHA-256 differs)"]
+
+
+def test_registry_comes_from_the_environment_then_npmrc(tmp_path, monkeypatch):
+    monkeypatch.setenv("NPM_CONFIG_REGISTRY", "http://127.0.0.1:4873")
+    assert assets.registry_url() == "http://127.0.0.1:4873/"
+    for env in assets.REGISTRY_ENVS:
+        monkeypatch.delenv(env, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".npmrc").write_text("fund=false\nregistry = http://127.0.0.1:4874/npm/\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    if (settings.REPO_ROOT / ".npmrc").is_file():
+        pytest.skip("the repository has its own .npmrc")
+    assert assets.registry_url() == "http://127.0.0.1:4874/npm/"
+
+
+def test_no_registry_configured_says_to_set_npm_config_registry(tmp_path, monkeypatch):
+    for env in assets.REGISTRY_ENVS:
+        monkeypatch.delenv(env, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm on PATH
+    monkeypatch.chdir(tmp_path)
+    if (settings.REPO_ROOT / ".npmrc").is_file():
+        pytest.skip("the repository has its own .npmrc")
+    with pytest.raises(DownloadError, match="set NPM_CONFIG_REGISTRY"):
+        assets.registry_url()
+
+
+def test_fetch_assets_command_verifies_what_is_there(vendor, capsys):
+    from geo.cli import main
+
+    assert main(["fetch-assets", "--verify-only"]) == 0
+    assert "assets verified" in capsys.readouterr().out
