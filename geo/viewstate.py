@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import pandas as pd
 
@@ -185,7 +185,9 @@ def _pick_one(params: Mapping[str, object], key: str, allowed: Sequence[str], de
     return default
 
 
-def parse_query_params(params: Mapping[str, object], options: FilterOptions) -> tuple[ViewState, list[str]]:
+def parse_query_params(
+    params: Mapping[str, object], options: FilterOptions, *, extra_keys: Collection[str] = ()
+) -> tuple[ViewState, list[str]]:
     """Read a view from URL query parameters; never raises on bad values.
 
     Parameters
@@ -195,6 +197,8 @@ def parse_query_params(params: Mapping[str, object], options: FilterOptions) -> 
         Repeatable parameters: ``group``, ``type``, ``province``, ``claim``.
     options : FilterOptions
         What the data offers (:func:`filter_options`); values outside it are dropped.
+    extra_keys : collection of str, optional
+        Other parameters the app uses (a page's own, e.g. ``freq``): not warned about.
 
     Returns
     -------
@@ -232,7 +236,7 @@ def parse_query_params(params: Mapping[str, object], options: FilterOptions) -> 
     metric = _pick_one(params, "metric", tuple(METRICS), "events", warnings=warnings)
     basemap = _pick_one(params, "basemap", tuple(BASEMAPS), "osm", warnings=warnings)
     for key in params:
-        if key not in QUERY_KEYS and not str(key).startswith(_FOREIGN_PREFIXES):
+        if key not in QUERY_KEYS and key not in extra_keys and not str(key).startswith(_FOREIGN_PREFIXES):
             warnings.append(f"Ignored unknown parameter {key!r}: expected one of {', '.join(QUERY_KEYS)}.")
     filters = Filters(
         groups=groups,

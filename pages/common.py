@@ -40,7 +40,11 @@ from geo.viewstate import (
 K_GROUP, K_DATES, K_TYPE, K_PROVINCE, K_CLAIM, K_EXACT = "f_group", "f_dates", "f_type", "f_province", "f_claim", "f_exact"
 K_METRIC, K_BASEMAP = "v_metric", "v_basemap"
 # Non-widget state.
+_K_REROUTED = "_view_rerouted"
 _K_READY, _K_WARNINGS, _K_LINK_VIEW, _K_VIEW, _K_OPTIONS = "_view_ready", "_view_warnings", "_view_from_link", "_view", "_view_options"
+
+#: Query parameters a page keeps in the link itself (Spread: ``freq``); the sidebar leaves them alone.
+PAGE_QUERY_KEYS: tuple[str, ...] = ("freq",)
 
 #: Command that fetches the boundary files, shown when they are missing.
 BOUNDARIES_COMMAND = "python -m geo download-boundaries"
@@ -64,10 +68,29 @@ def md_text(value: object) -> str:
 
 def stop_with_error(message: str, detail: str | None = None) -> None:
     """Show one error sentence (plus an optional detail line) and stop the page instead of a traceback."""
-    st.error(message, icon=":material/error:")
+    st.error(message)
     if detail:
         st.caption(md_text(detail))
     st.stop()
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+
+def app_pages() -> list[st.Page]:
+    """The app's pages, for ``st.navigation`` in app.py: every file of ``pages/`` that is a page.
+
+    No page icons: Streamlit turns a page's ``:material/...:`` icon into a favicon
+    fetched from Google's font server, and the app must make no outside request
+    (the favicon comes from ``page_icon`` in app.py, an emoji drawn as a data: URL).
+    """
+    root = settings.REPO_ROOT / "pages"
+    return [
+        st.Page(root / "map.py", title="Map", default=True),
+        st.Page(root / "spread.py", title="Spread"),
+        st.Page(root / "data.py", title="Data"),
+        st.Page(root / "about.py", title="About"),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- loaders
@@ -182,7 +205,8 @@ def _write_query_params(view: ViewState) -> None:
     target = to_query_params(view)
     current = _read_query_params()
     for key in current:
-        if key not in target and not key.startswith("embed"):
+        # Only our own keys: a page may keep its own parameters (PAGE_QUERY_KEYS) in the link too.
+        if key in QUERY_KEYS and key not in target:
             del st.query_params[key]
     for key, values in target.items():
         if current.get(key) != values:
@@ -204,9 +228,12 @@ def render_sidebar() -> ViewState:
     options = filter_options(events)
     ss = st.session_state
     if not ss.get(_K_READY):
-        view, warnings = parse_query_params(_read_query_params(), options)
+        view, warnings = parse_query_params(_read_query_params(), options, extra_keys=PAGE_QUERY_KEYS)
         _set_widgets(view, options)
         ss[_K_WARNINGS], ss[_K_LINK_VIEW], ss[_K_READY] = warnings, view, True
+    elif K_GROUP not in ss:
+        # The last run drew no sidebar (a page ran on its own) and Streamlit dropped the widget state: restore it.
+        _set_widgets(ss.get(_K_VIEW, ViewState()), options)
     elif ss.get(_K_OPTIONS) != options:
         # The event file changed under a running session: keep what still exists.
         view, _ = parse_query_params(to_query_params(ss.get(_K_VIEW, ViewState())), options)
@@ -261,22 +288,32 @@ def render_sidebar() -> ViewState:
     ss[_K_VIEW] = view
     _write_query_params(view)
     _RUN.sidebar_drawn = True
+    ss[_K_REROUTED] = False
     return view
 
 
 def page_view() -> ViewState:
-    """Call first in every page: the view of this run, drawing the sidebar if app.py did not.
+    """Call first in every page: the view of this run (drawing the sidebar if app.py did not).
 
-    ``app.py`` draws the sidebar before running the page. Streamlit can run a file of
-    ``pages/`` on its own (its older multipage mode: a session's first run before any
-    ``st.navigation`` call, and ``AppTest.switch_page``); the page then draws it itself.
+    ``app.py`` draws the sidebar, then runs the page. Because our pages live in
+    ``pages/``, Streamlit starts in its older multipage mode, which runs a page
+    file on its own, until the first ``st.navigation`` call: a server's very first
+    request for ``/data`` (a shared link), and every ``AppTest`` run. The page then
+    switches Streamlit to ``st.navigation`` and reruns once, so ``app.py`` routes it.
     """
     drawn = getattr(_RUN, "sidebar_drawn", False)
     _RUN.sidebar_drawn = False
     if drawn:
         return current_view()
+    ss = st.session_state
+    if not ss.get(_K_REROUTED):  # reset by render_sidebar: never loop if a rerun does not go through app.py
+        ss[_K_REROUTED] = True
+        # Any st.navigation call ends the older mode for the whole server; the rerun then goes through app.py.
+        st.navigation(app_pages(), position="hidden")
+        st.rerun()
     view = render_sidebar()
     _RUN.sidebar_drawn = False
+    ss[_K_REROUTED] = True
     show_link_warnings()
     return view
 
@@ -295,7 +332,7 @@ def current_view() -> ViewState:
     """The view of this run (filters + map options); from the URL when the sidebar has not run."""
     view = st.session_state.get(_K_VIEW)
     if view is None:
-        view, _ = parse_query_params(_read_query_params(), _options())
+        view, _ = parse_query_params(_read_query_params(), _options(), extra_keys=PAGE_QUERY_KEYS)
     return view
 
 

@@ -141,3 +141,10 @@ def test_empty_data_gives_empty_options(events):
     assert options == FilterOptions()
     view, warnings = parse_query_params({"group": "NRF"}, options)
     assert view.filters.groups is None and warnings
+
+
+def test_parameters_of_other_pages_are_not_warned_about(options):
+    view, warnings = parse_query_params({"group": "NRF", "freq": "Q"}, options, extra_keys=("freq",))
+    assert view.filters.groups == ("NRF",) and warnings == []
+    _, warnings = parse_query_params({"freq": "Q"}, options)
+    assert warnings == [f"Ignored unknown parameter 'freq': expected one of {', '.join(QUERY_KEYS)}."]

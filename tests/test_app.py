@@ -1,0 +1,186 @@
+"""The Streamlit app through ``AppTest``: every page runs, filters drive the headline, links are parsed safely.
+
+The headline is compared with ``python -m geo summary`` run as a separate
+process on the same events with the same filters.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo import settings
+from geo.filters import headline
+
+REPO = Path(__file__).resolve().parents[1]
+APP = REPO / "app.py"
+PAGES = ("pages/map.py", "pages/spread.py", "pages/data.py", "pages/about.py")
+TIMEOUT = 120
+
+
+def cli_headline(*args: str, events: Path | None = None) -> str:
+    """The headline built from ``python -m geo summary ARGS`` (a separate process)."""
+    env = {k: v for k, v in os.environ.items() if k != settings.EVENTS_ENV}
+    cmd = [sys.executable, "-m", "geo", "summary", *args]
+    if events is not None:
+        cmd += ["--events", str(events)]
+    out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=True)
+    return headline(json.loads(out.stdout))
+
+
+def app_headline(at: AppTest) -> str:
+    """The headline over the map (the page's first subheader)."""
+    return at.subheader[0].value
+
+
+def new_app(**params: str | list[str]) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at
+
+
+@pytest.fixture(autouse=True)
+def bundled_events(monkeypatch):
+    """Every test sees the bundled events unless it points AFGMAP_EVENTS elsewhere."""
+    monkeypatch.delenv(settings.EVENTS_ENV, raising=False)
+
+
+def assert_ran_cleanly(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_every_page_runs_without_exception():
+    at = new_app().run()
+    assert_ran_cleanly(at)
+    assert " events · " in app_headline(at)
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert_ran_cleanly(at)
+    # The sidebar (filters, map options) is there on every page.
+    assert at.multiselect(key="f_group").value
+    assert at.radio(key="v_basemap").value == "osm"
+
+
+def test_default_headline_equals_cli_summary_without_filters():
+    at = new_app().run()
+    assert app_headline(at) == cli_headline()
+
+
+def test_shared_link_headline_equals_cli_summary():
+    at = new_app(group="NRF", start="2024-03-01", end="2025-03-31").run()
+    assert_ran_cleanly(at)
+    assert not at.warning
+    assert app_headline(at) == cli_headline("--group", "NRF", "--start", "2024-03-01", "--end", "2025-03-31")
+    # The widgets show the link's view.
+    assert at.multiselect(key="f_group").value == ["NRF"]
+    assert at.date_input(key="f_dates").value == (dt.date(2024, 3, 1), dt.date(2025, 3, 31))
+
+
+def test_filters_change_the_headline_and_the_url():
+    at = new_app().run()
+    everything = app_headline(at)
+    at.multiselect(key="f_group").set_value(["AFF"]).run()
+    only_aff = app_headline(at)
+    assert only_aff != everything
+    assert only_aff == cli_headline("--group", "AFF")
+    assert at.query_params["group"] == ["AFF"] or at.query_params["group"] == "AFF"
+
+    at.date_input(key="f_dates").set_value((dt.date(2024, 1, 1), dt.date(2024, 12, 31))).run()
+    assert app_headline(at) == cli_headline("--group", "AFF", "--start", "2024-01-01", "--end", "2024-12-31")
+    at.toggle(key="f_exact").set_value(True).run()
+    assert app_headline(at) == cli_headline("--group", "AFF", "--start", "2024-01-01", "--end", "2024-12-31", "--exact-only")
+    assert str(at.query_params["exact"]) in ("1", "['1']")
+
+    at.button[0].click().run()  # Reset filters
+    assert app_headline(at) == everything
+
+
+@pytest.mark.parametrize(
+    ("params", "expected_in_warning"),
+    [
+        ({"group": "XYZ"}, "group='XYZ'"),
+        ({"start": "2024-13-40"}, "start='2024-13-40'"),
+        ({"start": "2025-03-31", "end": "2024-03-01"}, "end is before the start"),
+        ({"basemap": "satellite", "exact": "perhaps"}, "basemap='satellite'"),
+    ],
+)
+def test_bad_query_params_warn_and_fall_back(params, expected_in_warning):
+    default = cli_headline()
+    at = new_app(**params).run()
+    assert_ran_cleanly(at)
+    warnings = [w.value.replace("\\", "") for w in at.warning]
+    assert any(expected_in_warning in w for w in warnings), warnings
+    assert app_headline(at) == default
+
+
+def test_partly_valid_link_keeps_the_valid_part():
+    at = new_app(group=["NRF", "XYZ"], start="2024-03-01", end="2025-03-31").run()
+    assert_ran_cleanly(at)
+    assert len(at.warning) >= 1
+    assert app_headline(at) == cli_headline("--group", "NRF", "--start", "2024-03-01", "--end", "2025-03-31")
+
+
+def test_link_warnings_disappear_once_the_view_changes():
+    at = new_app(group="XYZ").run()
+    assert at.warning
+    at.multiselect(key="f_group").set_value(["NRF"]).run()
+    assert not at.warning
+
+
+def test_data_page_lists_filtered_events_and_statements_apart():
+    at = new_app(group="NRF").run()
+    at.switch_page("pages/data.py").run()
+    assert_ran_cleanly(at)
+    tables = at.dataframe
+    events_table = tables[0].value
+    n_events = int(cli_headline("--group", "NRF").split(" events")[0].replace(",", ""))
+    assert len(events_table) == n_events
+    assert set(events_table["group"]) == {"NRF"}
+    # The NRF group statements of the bundled data (notes starting with AGGREGATE) are listed apart, never counted.
+    with open(settings.DEFAULT_EVENTS_FILE, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    nrf_statements = [r["event_id"] for r in rows if r["group"] == "NRF" and r["notes"].startswith("AGGREGATE")]
+    assert nrf_statements
+    assert sorted(tables[1].value["event_id"]) == sorted(nrf_statements)
+    assert not set(nrf_statements) & set(events_table["event_id"])
+
+
+def test_bad_events_file_shows_one_line_error(tmp_path, monkeypatch):
+    # A real bundled row with an impossible date in the second data row.
+    with open(settings.DEFAULT_EVENTS_FILE, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = [next(reader) for _ in range(3)]
+        fields = reader.fieldnames
+    rows[1]["event_date"] = "2024-02-30"
+    bad = tmp_path / "bad_events.csv"
+    with open(bad, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    monkeypatch.setenv(settings.EVENTS_ENV, str(bad))
+    at = new_app().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1
+    message = at.error[0].value.replace("\\", "")
+    assert "row 2" in message and "event_date" in message and "2024-02-30" in message
+
+
+def test_missing_boundaries_say_which_command_to_run(tmp_path, monkeypatch):
+    # Point every place the loader searches at empty folders.
+    monkeypatch.setenv(settings.BOUNDARIES_ENV, str(tmp_path))
+    monkeypatch.setattr(settings, "LOCAL_BOUNDARIES_DIR", tmp_path / "boundaries")
+    monkeypatch.setattr(settings, "SHARED_DATA_DIR", tmp_path / "shared")
+    at = new_app().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1
+    assert "python -m geo download-boundaries" in at.error[0].value
