@@ -108,7 +108,10 @@ _INSTITUTION_AFTER = {"bank", "university", "polytechnic", "times", "news", "tv"
 
 #: "Bandar-e Khan Abad" is the terminal for the Khan Abad road, inside another town:
 #: a name after one of these is a destination, not the place.
-_ROAD_HEAD_BEFORE = {"bandar", "بندر", "road", "highway", "شاهراه", "جاده", "سرک"}
+_ROAD_HEAD_BEFORE = {"bandar", "بندر"}
+#: "the Kabul-Jalalabad highway", "شاهراه کابل-قندهار": the names are a road's ends, not the place.
+#: They only help choose between same-named districts ("... highway in Surobi district").
+_ROAD_WORDS = {"highway", "road", "route", "motorway", "شاهراه", "جاده", "سرک", "بزرگراه"}
 
 _EN_ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
@@ -137,6 +140,9 @@ _AR_PROVINCE = _norm_set(_AR_PROVINCE)
 _AR_CITY = _norm_set(_AR_CITY)
 _PD_AR = _norm_set(_PD_AR)
 _ROAD_HEAD_BEFORE = _norm_set(_ROAD_HEAD_BEFORE)
+_ROAD_WORDS = _norm_set(_ROAD_WORDS)
+#: Words allowed between a marker and its name: "العاصمة الأفغانية كابل", "the Afghan capital".
+_AR_SKIP = _norm_set({"الأفغانية", "الافغانیه", "افغانستان"})
 _FA_UNITS = {normalize_text(k): v for k, v in _FA_UNITS.items()}
 _FA_ORDINALS = {normalize_text(k): v for k, v in _FA_ORDINALS.items()}
 _AMNIYATI = normalize_text("امنیتی")
@@ -164,6 +170,7 @@ class _Mention:
     fuzzy: bool = False
     how: str = ""
     near: bool = False  # "outskirts of X", "near X", "حومه X": X's district, not X's point
+    road: bool = False  # an end of a named road: context only
 
 
 _TOKEN_RE = re.compile(r"[0-9a-zA-Z\u0600-\u06ff]+|[,;:()\[\]/.!?…]")
@@ -279,6 +286,11 @@ def _marker(words: list[str], brk: list[bool], s: int, e: int) -> str | None:
     except "capital, Kabul".
     """
     n = len(words)
+    if s >= 2 and words[s - 1] in _AR_SKIP and not brk[s] and not brk[s - 1]:
+        s2 = s - 1  # "العاصمة الأفغانية كابل": read the marker before the adjective
+        words = words[:s2] + words[s:]
+        brk = brk[:s2] + brk[s:]
+        return _marker(words, brk, s2, s2 + (e - s))
     joined_before = s >= 1 and not brk[s]
     b = words[s - 1] if s >= 1 else ""
     b2 = words[s - 2] if s >= 2 and not brk[s - 1] else ""
@@ -309,7 +321,7 @@ def _marker(words: list[str], brk: list[bool], s: int, e: int) -> str | None:
         return "province"
     if a in ("city", "town"):
         return "city"
-    if b == "capital":
+    if b == "capital" or (b == "afghan" and b2 == "capital"):
         return "city"
     if not joined_before:
         return None
@@ -394,7 +406,53 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
             taken[k] = True
         i = e
     mentions += _fuzzy(words, taken, g)
+    mentions.sort(key=lambda m: m.start)
+    _mark_roads(mentions, words)
+    _spread_plural_markers(mentions, words)
     return mentions, pd_num, " ".join(words)
+
+
+def _neighbour_token(words: list[str], k: int, step: int) -> str:
+    while 0 <= k < len(words) and words[k] in _DROP_TOKENS:
+        k += step
+    return words[k] if 0 <= k < len(words) else ""
+
+
+def _adjacent(words: list[str], a: _Mention, b: _Mention) -> bool:
+    return all(w in _DROP_TOKENS for w in words[a.end : b.start])
+
+
+def _mark_roads(mentions: list[_Mention], words: list[str]) -> None:
+    for m in mentions:
+        if _neighbour_token(words, m.end, 1) in _ROAD_WORDS or _neighbour_token(words, m.start - 1, -1) in _ROAD_WORDS:
+            m.road = True
+    for _ in range(2):  # "Kabul-Jalalabad highway": both ends
+        for a, b in zip(mentions, mentions[1:]):
+            if _adjacent(words, a, b) and (a.road or b.road):
+                a.road = b.road = True
+
+
+_PLURAL_DISTRICTS = {"districts"} | _norm_set({"ولسوالیها", "ولسوالیهای", "ولسوالی‌های", "شهرستانهای", "شهرستانها"})
+
+
+def _spread_plural_markers(mentions: list[_Mention], words: list[str]) -> None:
+    """"Shutul and Paryan districts", "ولسوالی‌های ورسج و فرخار": every listed name is a district."""
+    for k, m in enumerate(mentions):
+        if m.marker != "district":
+            continue
+        after = words[m.end] if m.end < len(words) else ""
+        before = words[m.start - 1] if m.start >= 1 else ""
+        before2 = words[m.start - 2] if m.start >= 2 else ""
+        if after in _PLURAL_DISTRICTS:
+            j = k
+            while j > 0 and _adjacent(words, mentions[j - 1], mentions[j]) and mentions[j - 1].marker is None:
+                mentions[j - 1].marker = "district"
+                j -= 1
+        if before in _PLURAL_DISTRICTS or (before in _PLURAL and before2 in _AR_DISTRICT):
+            j = k
+            while j + 1 < len(mentions) and _adjacent(words, mentions[j], mentions[j + 1]) and mentions[j + 1].marker is None:
+                mentions[j + 1].marker = "district"
+                j += 1
 
 
 _FUZZY: list = []
@@ -648,7 +706,9 @@ def _describe(r: _Reading, g: Gazetteer, d: str | None = None) -> str:
 def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult:
     g = load_gazetteer()
     mentions, pd_num, _ = _scan(text, g) if text else ([], None, "")
-    readings = [_read_mention(m, g) for m in mentions]
+    readings = [_read_mention(m, g) for m in mentions if not m.road]
+    road_prov = {e.adm1_pcode for m in mentions if m.road for e in m.entries}
+    road_names = [m.text for m in mentions if m.road]
 
     hint_provinces: set[str] = set()
     if admin1:
@@ -677,6 +737,9 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
                         dd = d.pop()
                         town = g.towns.get(dd)
                         cities.append(_Reading(ms, set(), {dd: town if town and town.centre else cands[0]}, _T_PD, "city", True))
+        if not cities and _says_the_capital(text):
+            d = g.centre_of["AF01"]
+            cities.append(_Reading(_Mention(0, 0, "the capital", ()), set(), {d: g.towns[d]}, _T_PD, "city", True))
         if cities:
             pd_reading = cities[0]
             pd_reading.tier = _T_PD
@@ -709,7 +772,8 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
             filtered = {d: v for d, v in cands_all.items() if g.districts[d].parent in weak_prov}
             if filtered:
                 cands = filtered
-            elif not top_strong:
+            elif best_tier != _T_PD:
+                # Only a police district outranks a province named in passing ("پروان سه ... شهر کابل").
                 conflict = weak_prov
         if conflict:
             # Perhaps a spelling of a district of the province named (شینواری / شینوار).
@@ -735,6 +799,11 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
             lower = {d for r in dist_readings if r.tier > best_tier for d in r.districts}
             narrowed = {d: v for d, v in cands.items() if d in lower}
             if len(narrowed) == 1:
+                cands = narrowed
+        if len({g.districts[d].parent for d in cands}) > 1 and road_prov:
+            # "... Kabul-Jalalabad highway in Surobi district": the road's ends settle the province.
+            narrowed = {d: v for d, v in cands.items() if g.districts[d].parent in road_prov}
+            if len({g.districts[d].parent for d in narrowed}) == 1:
                 cands = narrowed
         provs = {g.districts[d].parent for d in cands}
         if len(provs) > 1:
@@ -765,6 +834,8 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
         extra = ""
         if ignored:
             extra = "; also named: " + ", ".join(g.provinces[p].name for p in ignored)
+        if road_names:
+            extra += "; road ends named: " + ", ".join(road_names)
         if ignored_places:
             extra += "; ignored: " + ", ".join(repr(t) for t in ignored_places)
         if len(cands) == 1:
@@ -773,6 +844,8 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
             if r.tier == _T_PD:
                 town = g.towns.get(d)
                 note = f"police district {pd_num} of {g.districts[d].name} city: {desc}"
+                if r.mention.text == "the capital":
+                    note = f"police district {pd_num} of the capital, Kabul city"
                 ent = town if town is not None else e
                 return _district_result(g, ent, d, note + extra, place_ok=True)
             place_ok = r.tier in (_T_CITY, _T_NAME, _T_PLACE) and e.kind == "place" and not r.mention.near
@@ -786,6 +859,10 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
 
     if pd_num is not None and not all_prov:
         return GeocodeResult(geocode_note=f"police district {pd_num} named without a city")
+    if not readings and road_prov:
+        return GeocodeResult(geocode_status=AMBIGUOUS, geocode_candidates=_candidates(g, road_prov),
+                             geocode_note=f"only the ends of a named road ({', '.join(road_names)}); the road crosses "
+                             "other provinces")
     if not readings and text and _says_the_capital(text):
         d = g.centre_of["AF01"]
         town = g.towns[d]
@@ -808,6 +885,8 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
         others = sorted(weak_prov - {pc})
         if others:
             note += "; also named: " + ", ".join(g.provinces[p].name for p in others)
+        if road_names:
+            note += "; road ends named: " + ", ".join(road_names)
         return _province_result(g, pc, note)
     if len(all_prov) > 1:
         return GeocodeResult(geocode_status=AMBIGUOUS, geocode_candidates=_candidates(g, all_prov),

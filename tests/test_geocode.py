@@ -452,3 +452,43 @@ def test_coordinates_just_outside_are_snapped():
     out = geocode(_coords_frame([("", 37.3, 69.0)]), lat_column="lat", lon_column="lon")
     assert out.loc[0, "adm1_pcode"] == "AF19"
     assert "snapped" in out.loc[0, "geocode_note"]
+
+
+# --- roads, lists, the capital -------------------------------------------------------------
+
+
+def test_road_ends_are_context_not_the_place(names):
+    assert_province(geocode_text("Kabul-Kandahar highway in Wardak"), names, "Maidan Wardak")
+    assert_province(geocode_text("شاهراه کابل-قندهار در ولایت میدان وردک"), names, "Maidan Wardak")
+    r = geocode_text("on the Kabul-Jalalabad highway in Surobi district")  # settles which Surobi
+    assert_district(r, names, "Kabul", "Surobi")
+    r = geocode_text("Kunduz-Baghlan highway")
+    assert r.geocode_status == "ambiguous"
+    assert r.geocode_candidates == f"{code(names, 'Baghlan')} Baghlan; {code(names, 'Kunduz')} Kunduz"
+
+
+@pytest.mark.parametrize("text", ["Shutul and Paryan districts of Panjshir", "ولسوالی‌های شتل و پریان پنجشیر"])
+def test_two_districts_listed_give_the_province(text, names):
+    r = geocode_text(text)
+    assert_province(r, names, "Panjsher")
+    assert code(names, "Panjsher", "Shutul") in r.geocode_candidates
+    assert code(names, "Panjsher", "Paryan") in r.geocode_candidates
+
+
+@pytest.mark.parametrize(
+    "text", ["in the 13th district of the capital", "ناحیه سیزدهم پایتخت", "في العاصمة الأفغانية كابل", "in the capital"]
+)
+def test_the_capital_is_kabul_city(text, names):
+    assert_district(geocode_text(text), names, "Kabul", "Kabul")
+
+
+def test_the_provincial_capital_alone_is_not_kabul():
+    assert geocode_text("the provincial capital").geocode_status == "unresolved"
+
+
+def test_english_words_that_are_alternate_names_are_ignored(names):
+    # "firing" is an OCHA alternative name (Fereng), "Taliban" is one letter from "Taleqan",
+    # "said" and "March" are GeoNames places.
+    r = geocode_text("Taliban district chief said the firing started in March in Shotul")
+    assert_district(r, names, "Panjsher", "Shutul")
+    assert geocode_text("the Taliban district governor").geocode_status == "unresolved"
