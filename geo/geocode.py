@@ -125,7 +125,13 @@ _FA_ORDINALS = {
     "پانزدهمین": 15, "شانزدهم": 16, "هفدهم": 17, "هفتدهم": 17, "هجدهم": 18, "هژدهم": 18, "هیجدهم": 18,
     "نزدهم": 19, "نوزدهم": 19, "بیستم": 20,
 }
-_PD_AR = {"ناحیه", "حوزه", "ناحیهی", "حوزهی", "ناحیه‌ی"}
+_PD_AR = {"ناحیه", "حوزه", "ناحیهی", "حوزهی", "ناحیه‌ی", "ناحیې", "حوزې"}
+#: Pashto ordinals (the feminine "-ه" form is read too): لومړۍ ناحیه، پنځمه امنیتي حوزه.
+_PS_ORDINALS = {
+    "لومړی": 1, "لومړۍ": 1, "لمړی": 1, "دوهم": 2, "دویم": 2, "دریم": 3, "څلورم": 4, "پنځم": 5, "شپږم": 6,
+    "اووم": 7, "اتم": 8, "نهم": 9, "لسم": 10, "یوولسم": 11, "دوولسم": 12, "دیارلسم": 13, "څوارلسم": 14,
+    "پنځلسم": 15, "شپاړسم": 16, "اوولسم": 17, "اتلسم": 18, "نولسم": 19, "شلم": 20, "یوویشتم": 21, "دوویشتم": 22,
+}
 _PD_EN_BEFORE = {"police", "security", "municipal", "city", "pd", "nahia", "nahiya", "nahiyah", "precinct"}
 _MAX_PD = 22
 
@@ -144,7 +150,7 @@ _ROAD_WORDS = _norm_set(_ROAD_WORDS)
 #: Words allowed between a marker and its name: "العاصمة الأفغانية كابل", "the Afghan capital".
 _AR_SKIP = _norm_set({"الأفغانية", "الافغانیه", "افغانستان"})
 _FA_UNITS = {normalize_text(k): v for k, v in _FA_UNITS.items()}
-_FA_ORDINALS = {normalize_text(k): v for k, v in _FA_ORDINALS.items()}
+_FA_ORDINALS = {normalize_text(k): v for k, v in {**_PS_ORDINALS, **_FA_ORDINALS}.items()}
 _AMNIYATI = normalize_text("امنیتی")
 #: Words that put the event near, not at, the place named after them.
 _NEAR = {"outskirts", "outskirt", "suburbs", "suburb", "vicinity", "near", "nearby", "outside"} | _norm_set(
@@ -217,7 +223,7 @@ def _ordinal(words: list[str], i: int) -> tuple[int | None, int]:
     if i >= len(words):
         return None, 0
     t = words[i]
-    m = re.fullmatch(r"(\d{1,2})(st|nd|rd|th|m|om|um)?", t)
+    m = re.fullmatch(r"(\d{1,2})(st|nd|rd|th|m|om|um|مین|مه|م)?", t)
     if m:
         return int(m.group(1)), 1
     m = re.fullmatch(r"pd(\d{1,2})", t)
@@ -231,6 +237,8 @@ def _ordinal(words: list[str], i: int) -> tuple[int | None, int]:
         return 20 + _EN_ORDINALS[t[6:]], 1
     if t in _FA_ORDINALS:
         return _FA_ORDINALS[t], 1
+    if len(t) > 3 and t.endswith("ه") and t[:-1] in _FA_ORDINALS:
+        return _FA_ORDINALS[t[:-1]], 1  # Pashto feminine: پنځمه
     if t == _BIST and i + 2 < len(words) and words[i + 1] == "و" and words[i + 2] in _FA_UNITS:
         return 20 + _FA_UNITS[words[i + 2]], 3
     return None, 0
@@ -251,7 +259,17 @@ def _find_pd(words: list[str]) -> tuple[int | None, set[int]]:
                 used = set(range(i, j + k))
                 if j + k < n and words[j + k] == _AMNIYATI:
                     used.add(j + k)
-        elif re.fullmatch(r"pd\d{1,2}", t):
+        elif _is_ar(t) or t.isdigit() or re.fullmatch(r"\d{1,2}\D+", t):
+            # Pashto order: the ordinal comes first (پنځمه ناحیه، لسمه امنیتي حوزه، ۵مه ناحیه).
+            val, k = _ordinal(words, i)
+            if val is not None:
+                j = i + k
+                if j < n and words[j] == _AMNIYATI:
+                    j += 1
+                if j < n and words[j] in _PD_AR:
+                    num = val
+                    used = set(range(i, j + 1))
+        if num is None and re.fullmatch(r"pd\d{1,2}", t):
             num, _ = _ordinal(words, i)
             used = {i}
         elif t in ("pd", "nahia", "nahiya", "nahiyah", "precinct") and i + 1 < n:

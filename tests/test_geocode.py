@@ -196,6 +196,9 @@ def test_outskirts_give_district_precision_not_the_town_point(names):
         ("حوزه اول امنیتی شهر پلخمری", "Baghlan", "Pul-e-Khumri"),
         ("district 15 of Kabul city", "Kabul", "Kabul"),
         ("پروان سوم از مربوطات حوزه چهارم شهر کابل", "Kabul", "Kabul"),  # "Parwan-e Sewom" is a Kabul neighbourhood
+        ("د کابل ښار په شپږمه ناحیه کې", "Kabul", "Kabul"),  # Pashto: ordinal before ناحیه
+        ("د هرات ښار په لسمه ناحیه کې", "Hirat", "Hirat"),
+        ("د کندز ښار لومړۍ امنیتي حوزه", "Kunduz", "Kunduz"),
     ],
 )
 def test_police_districts_resolve_to_the_city_district(text, province, district, names):
