@@ -1,0 +1,199 @@
+"""The event map on the real events and the real simplified boundaries."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import folium
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo import assets, settings
+from geo.boundaries import load_districts, load_provinces
+from geo.errors import DownloadError, InputError
+from geo.events import load_events
+from geo.filters import Filters, apply_filters
+from geo.maps import (
+    LAYER_DISTRICTS,
+    LAYER_EVENTS,
+    LAYER_PROVINCE_LEVEL,
+    LAYER_PROVINCES,
+    CompactPolygons,
+    EventPoints,
+    build_event_map,
+    escape_text,
+    event_popup_html,
+    finalize,
+    new_map,
+    safe_url,
+)
+
+EXTERNAL_LINK = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*["\']?((?:https?:)?//[^"\' >]+)', re.I)
+PAYLOAD_IMG = "<img src=x onerror=alert(1)>"
+PAYLOAD_SCRIPT = '"><script>alert(2)</script>'
+
+
+@pytest.fixture(scope="module", autouse=True)
+def vendor():
+    if not assets.assets_ready():
+        try:
+            assets.fetch_assets()
+        except DownloadError as exc:
+            pytest.skip(f"assets not installed and cannot be fetched: {exc}")
+
+
+@pytest.fixture(scope="module")
+def bounds():
+    return load_provinces(simplified=True), load_districts(simplified=True)
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    return apply_filters(load_events(), Filters())
+
+
+def _build(events, bounds, **kwargs) -> folium.Map:
+    provinces, districts = bounds
+    return finalize(build_event_map(events, provinces=provinces, districts=districts, **kwargs))
+
+
+def _layers(m: folium.Map, cls) -> dict[str, object]:
+    return {c.layer_name: c for c in m._children.values() if isinstance(c, cls)}
+
+
+def _points(layer: EventPoints) -> np.ndarray:
+    flat = np.array(json.loads(layer.points_json), dtype=np.int64).reshape(-1, 4)
+    flat[:, 0] = np.cumsum(flat[:, 0])
+    return flat
+
+
+def _drawable(events: pd.DataFrame) -> pd.DataFrame:
+    return events[
+        events["latitude"].notna() & (events["adm2_pcode"] != "") & (events["geo_precision"].fillna(0) != 3)
+    ]
+
+
+def test_map_draws_all_provinces_and_districts_and_loads_nothing_from_outside(events, bounds):
+    m = _build(events, bounds, basemap="none")
+    polys = _layers(m, CompactPolygons)
+    assert len(json.loads(polys[LAYER_PROVINCES].data_json)) == settings.N_PROVINCES
+    assert len(json.loads(polys[LAYER_DISTRICTS].data_json)) == settings.N_DISTRICTS
+    html = m.get_root().render()
+    assert EXTERNAL_LINK.findall(html) == []
+    assert "tile.openstreetmap.org" not in html  # no basemap: nothing to fetch
+    assert "L.control.layers" in html and "AGCHO / OCHA" in html
+
+
+def test_osm_basemap_carries_its_attribution(events, bounds):
+    html = _build(events.head(5), bounds, basemap="osm").get_root().render()
+    assert "tile.openstreetmap.org" in html and "openstreetmap.org/copyright" in html
+    assert EXTERNAL_LINK.findall(html) == []
+
+
+def test_every_drawable_event_is_one_point_with_its_own_popup(events, bounds):
+    m = _build(events, bounds)
+    layer = _layers(m, EventPoints)[LAYER_EVENTS]
+    drawable = _drawable(events)
+    pts = _points(layer)
+    popups = json.loads(layer.popups_json)
+    assert len(pts) == len(popups) == len(drawable)
+    assert set(pts[:, 3]) == {1}
+    ids = {re.search(r"(DEV-\d+|[A-Z]+-\d+)</span></div>$", p).group(1) for p in popups}
+    assert ids == set(drawable["event_id"])
+
+
+def test_province_level_events_are_not_drawn_as_points(events, bounds):
+    m = _build(events, bounds)
+    level = events[(events["adm1_pcode"] != "") & (events["adm2_pcode"] == "")]
+    assert len(level) > 0
+    pts = _points(_layers(m, EventPoints)[LAYER_EVENTS])
+    drawn = {(int(a), int(b)) for a, b in pts[:, :2]}
+    for lat, lon in zip(level["latitude"].dropna(), level["longitude"].dropna()):
+        assert (round(lat * 1e5), round(lon * 1e5)) not in drawn
+    marked = json.loads(_layers(m, CompactPolygons)[LAYER_PROVINCE_LEVEL].data_json)
+    assert len(marked) == level["adm1_pcode"].nunique()
+    html = m.get_root().render()
+    assert f"{len(level)} events known only to province level" in html
+
+
+def test_popup_has_every_field_and_a_safe_source_link(events):
+    row = events.loc[events["source_url"].str.contains("&", regex=False)].iloc[0]
+    popup = event_popup_html(row)
+    fields = [row["event_date"].date().isoformat(), row["group"], row["actor2"], row["location"], row["admin1"]]
+    fields += [row["claim_status"], "not reported" if pd.isna(row["fatalities"]) else str(row["fatalities"])]
+    for text in fields:
+        assert escape_text(text) in popup
+    assert f'href="{escape_text(row["source_url"])}"' in popup and 'rel="noopener noreferrer"' in popup
+    assert "&amp;" in popup.split('href="')[1].split('"')[0]  # the query string is escaped inside the attribute
+
+
+def test_report_text_is_escaped_and_never_markup(events, bounds):
+    hostile = events.copy()
+    pos = hostile.index[hostile["event_id"] == "DEV-051"][0]
+    hostile.loc[pos, "location"] = PAYLOAD_IMG
+    hostile.loc[pos, "actor2"] = PAYLOAD_SCRIPT
+    hostile.loc[pos, "actor1"] = "{{ 7*7 }} ${alert(3)} `x`"
+    hostile.loc[pos, "source_url"] = "javascript:alert(4)"
+    m = _build(hostile, bounds)
+    html = m.get_root().render()
+    assert "<img src=x" not in html and "<script>alert(2)" not in html and "javascript:alert(4)" not in html
+    assert "49" not in re.findall(r"\(([^)]*)\)</span>", html)  # no template was evaluated
+    popups = json.loads(_layers(m, EventPoints)[LAYER_EVENTS].popups_json)
+    popup = next(p for p in popups if "DEV-051" in p)
+    assert "Place as reported: &lt;img src=x onerror=alert(1)&gt;" in popup
+    assert "Target: &quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in popup
+    assert "&#123;&#123; 7*7 &#125;&#125; &#36;&#123;alert(3)&#125; &#96;x&#96;" in popup
+    assert "href=" not in popup.split("Source:")[1]
+
+
+def test_light_mode_merges_places_and_sends_no_report_text(events, bounds):
+    m = _build(events, bounds, max_points=10)
+    layer = _layers(m, EventPoints)[LAYER_EVENTS]
+    assert layer.popups_json == "null"
+    pts = _points(layer)
+    drawable = _drawable(events)
+    assert int(pts[:, 3].sum()) == len(drawable)
+    places = drawable.assign(lat=(drawable["latitude"] * 1e5).round(), lon=(drawable["longitude"] * 1e5).round())
+    assert len(pts) == len(places.drop_duplicates(["lat", "lon", "group"]))
+    html = m.get_root().render()
+    for text in drawable["location"]:
+        if len(text) > 12:
+            assert escape_text(text) not in html
+    assert "click a point to list its events below the map" in html
+
+
+def test_fatalities_metric_shades_by_fatalities(events, bounds):
+    by_events = json.loads(_layers(_build(events, bounds), CompactPolygons)[LAYER_DISTRICTS].styles_json)
+    by_fat = json.loads(_layers(_build(events, bounds, metric="fatalities"), CompactPolygons)[LAYER_DISTRICTS].styles_json)
+    assert by_events != by_fat
+    html = _build(events, bounds, metric="fatalities").get_root().render()
+    assert "Reported fatalities per district" in html
+
+
+def test_filters_change_the_map(events, bounds):
+    nrf = apply_filters(events, Filters(groups=("NRF",), start="2024-03-01", end="2025-03-31"))
+    pts = _points(_layers(_build(nrf, bounds), EventPoints)[LAYER_EVENTS])
+    assert len(pts) == len(_drawable(nrf)) < len(_drawable(events))
+    assert set(pts[:, 2]) == {0}  # NRF is group 0
+
+
+def test_empty_selection_still_draws_the_boundaries(events, bounds):
+    m = _build(events.iloc[0:0], bounds, basemap="none")
+    assert LAYER_EVENTS not in _layers(m, EventPoints)
+    assert len(_layers(m, CompactPolygons)) == 2
+    m.get_root().render()
+
+
+def test_bad_options_are_named(events, bounds):
+    with pytest.raises(InputError, match="metric"):
+        _build(events, bounds, metric="deaths")
+    with pytest.raises(InputError, match="basemap"):
+        new_map(basemap="satellite")
+
+
+def test_safe_url_accepts_only_http_links():
+    assert safe_url("https://example.org/x") == "https://example.org/x"
+    for bad in ("javascript:alert(1)", "data:text/html,x", "//example.org", "https://", "http://a b", None):
+        assert safe_url(bad) is None
