@@ -226,7 +226,9 @@ def detect_format(data: bytes, *, name: str = "input") -> str:
         return "text"
     frame = read_csv_table(Path(name), data=data[:65536] if len(data) > 65536 else data) if "\n" in head else None
     if frame is None or len(frame.columns) < 2:
-        raise InputError(f"{name}: not a CSV table or GeoJSON (one column or none); for free-text reports use --format text")
+        raise InputError(
+            f"{name}: not a CSV table or GeoJSON (one column or none); for free-text reports use --format text"
+        )
     kind = _schema_of(frame.columns)
     if kind is None:
         raise _unknown(name, frame.columns)
@@ -262,7 +264,11 @@ def _read_geojson(data: bytes, name: str) -> pd.DataFrame:
             got = geom.get("type") if isinstance(geom, dict) else type(geom).__name__
             row["_problem"] = f"geometry: expected a Point, got {got!r}"
         rows.append(row)
-    frame = pd.DataFrame(rows, dtype="string").fillna("") if rows else pd.DataFrame({"_geometry": [], "_problem": []}, dtype="string")
+    frame = (
+        pd.DataFrame(rows, dtype="string").fillna("")
+        if rows
+        else pd.DataFrame({"_geometry": [], "_problem": []}, dtype="string")
+    )
     return frame
 
 
@@ -296,7 +302,9 @@ def _map_project(raw: pd.DataFrame) -> pd.DataFrame:
     if _schema_of(raw.columns) == "reported":
         return order_columns(reported_to_schema(raw.astype("string").fillna(""))).astype("string").fillna("")
     out = pd.DataFrame({c: _col(raw, c) for c in EVENT_COLUMNS}, index=raw.index)
-    extras = [c for c in raw.columns if c not in EVENT_COLUMNS and not str(c).startswith("_") and c not in REVIEW_COLUMNS]
+    extras = [
+        c for c in raw.columns if c not in EVENT_COLUMNS and not str(c).startswith("_") and c not in REVIEW_COLUMNS
+    ]
     for c in extras:
         out[c] = raw[c].astype("string").fillna("")
     out["group"] = out["group"].map(normalize_group).astype("string")
@@ -360,7 +368,9 @@ def _map_ucdp(raw: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         best = best.where(best != "", summed_text)
     wp = _col(raw, "where_prec").to_numpy(dtype=object)
     # Unknown or missing where_prec: the geocoder's precision is used.
-    precision = np.array(["" if UCDP_WHERE_PREC.get(v, 0) in (None, 0) else str(UCDP_WHERE_PREC[v]) for v in wp], dtype=object)
+    precision = np.array(
+        ["" if UCDP_WHERE_PREC.get(v, 0) in (None, 0) else str(UCDP_WHERE_PREC[v]) for v in wp], dtype=object
+    )
     country_only = pd.Series([v in UCDP_WHERE_PREC and UCDP_WHERE_PREC[v] is None for v in wp], index=raw.index)
     lat, lon = _col(raw, "latitude"), _col(raw, "longitude")
     notes = np.where(
@@ -439,8 +449,16 @@ def _map_text(paragraphs: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, np.nda
         dtype="string",
     )
     reasons = join_reasons(
-        ["text: no date found (expected e.g. 'December 10, 2025' or '10 Jadi 1403')" if not r["event_date"] else "" for r in parsed],
-        ["text: no place found (expected e.g. ', Khinj district, Panjshir' or 'در ولسوالی خنج')" if not r["location"] else "" for r in parsed],
+        [
+            "text: no date found (expected e.g. 'December 10, 2025' or '10 Jadi 1403')" if not r["event_date"] else ""
+            for r in parsed
+        ],
+        [
+            "text: no place found (expected e.g. ', Khinj district, Panjshir' or 'در ولسوالی خنج')"
+            if not r["location"]
+            else ""
+            for r in parsed
+        ],
     )
     return raw, out, reasons
 
@@ -530,7 +548,11 @@ def ingest(
         else:
             raw = read_csv_table(Path(name), data=data)
             kind = _schema_of(raw.columns)
-            if kind is None or (fmt != "project" and kind != fmt) or (fmt == "project" and kind not in ("project", "reported")):
+            if (
+                kind is None
+                or (fmt != "project" and kind != fmt)
+                or (fmt == "project" and kind not in ("project", "reported"))
+            ):
                 if kind is None:
                     raise _unknown(name, raw.columns)
                 raise InputError(f"{name}: --format {fmt} given, but the columns are those of {kind}")
@@ -543,8 +565,16 @@ def ingest(
     raw = raw.reset_index(drop=True)
     mapped = mapped.reset_index(drop=True)
     result = _validate_and_place(
-        raw, mapped, fmt=fmt, kind=kind, today=today, geocode=geocode, known_ids=known_ids,
-        pre_reasons=pre_reasons, pre_notes=pre_notes, progress=progress,
+        raw,
+        mapped,
+        fmt=fmt,
+        kind=kind,
+        today=today,
+        geocode=geocode,
+        known_ids=known_ids,
+        pre_reasons=pre_reasons,
+        pre_notes=pre_notes,
+        progress=progress,
     )
     return result
 
@@ -591,7 +621,9 @@ def _validate_and_place(
     )
     review = [
         swap_notes,
-        np.where((coord_problem != "") & (place_why == ""), coord_problem.astype(str) + "; placed from the text instead", ""),
+        np.where(
+            (coord_problem != "") & (place_why == ""), coord_problem.astype(str) + "; placed from the text instead", ""
+        ),
         pre_notes if pre_notes is not None else none,
     ]
     keep = reasons == ""
@@ -617,7 +649,9 @@ def _validate_and_place(
     typed["review_note"] = pd.Series(note, dtype="string")
 
     rejects = raw.loc[~keep].astype("string").fillna("").copy()
-    rejects = rejects.drop(columns=[c for c in ("_problem",) if c in rejects.columns]).rename(columns={"_geometry": "geometry"})
+    rejects = rejects.drop(columns=[c for c in ("_problem",) if c in rejects.columns]).rename(
+        columns={"_geometry": "geometry"}
+    )
     rejects["source_row"] = rows[~keep].to_numpy()
     rejects["reason"] = reasons[~keep]
     rejects = rejects.reset_index(drop=True)
@@ -631,7 +665,9 @@ def _aggregate_mask(frame: pd.DataFrame) -> np.ndarray:
     notes = frame["notes"].astype(object).fillna("").astype(str)
     mask = notes.str.startswith(AGGREGATE_PREFIX).to_numpy(dtype=bool)
     if "is_aggregate" in frame.columns:
-        mask = mask | frame["is_aggregate"].astype(object).fillna("").astype(str).str.lower().isin(["true", "1", "yes"]).to_numpy(dtype=bool)
+        mask = mask | frame["is_aggregate"].astype(object).fillna("").astype(str).str.lower().isin(
+            ["true", "1", "yes"]
+        ).to_numpy(dtype=bool)
     return mask
 
 
@@ -653,7 +689,9 @@ def _place(events: pd.DataFrame, *, kind: str, geocode: bool, progress: bool) ->
     valid = np.isin(adm1, list(gaz.provinces)) & ((adm2 == "") | (adm2_parent == adm1))
     given_bad = (adm1 != "") & ~valid
     notes.append(
-        np.where(given_bad, "adm1_pcode/adm2_pcode: " + adm1 + "/" + adm2 + " is not a 2018 P-code pair; placed again", "")
+        np.where(
+            given_bad, "adm1_pcode/adm2_pcode: " + adm1 + "/" + adm2 + " is not a 2018 P-code pair; placed again", ""
+        )
     )
     out.loc[given_bad, ["adm1_pcode", "adm2_pcode"]] = ""
     # The coordinates as given (swaps fixed) against the stated province: a valid given
@@ -676,7 +714,15 @@ def _place(events: pd.DataFrame, *, kind: str, geocode: bool, progress: bool) ->
     if geocode and todo.any():
         coded = _geocode_rows(out.loc[todo], progress=progress)
         keep_prec = out.loc[todo, "geo_precision"].astype("string").fillna("")
-        for col in ("adm1_pcode", "admin1", "adm2_pcode", "admin2", "geocode_status", "geocode_candidates", "geocode_note"):
+        for col in (
+            "adm1_pcode",
+            "admin1",
+            "adm2_pcode",
+            "admin2",
+            "geocode_status",
+            "geocode_candidates",
+            "geocode_note",
+        ):
             out.loc[todo, col] = coded[col].astype("string").fillna("").to_numpy()
         for col in ("latitude", "longitude"):
             out.loc[todo, col] = coded[col].astype("float64").to_numpy()
@@ -686,7 +732,9 @@ def _place(events: pd.DataFrame, *, kind: str, geocode: bool, progress: bool) ->
         status = coded["geocode_status"].astype(str).to_numpy()
         unresolved = np.full(n, "", dtype=object)
         unresolved[np.flatnonzero(todo)] = np.where(
-            status == "unresolved", "location: the place could not be resolved", np.where(status == "ambiguous", "location: ambiguous place", "")
+            status == "unresolved",
+            "location: the place could not be resolved",
+            np.where(status == "ambiguous", "location: ambiguous place", ""),
         )
         notes.append(unresolved)
     return out, join_reasons(*notes)
@@ -728,11 +776,36 @@ def _geocode_rows(rows: pd.DataFrame, *, progress: bool) -> pd.DataFrame:
 
 
 def write_result(result: IngestResult, out_path: Path | str, rejects_path: Path | str) -> None:
-    """Write the events and the rejects as UTF-8 CSV, atomically, with formula-looking text neutralised."""
+    """Write the events and the rejects as UTF-8 CSV, atomically, with formula-looking text neutralised.
+
+    Text cells go through :func:`geo.export.neutralize_cell` (the export's rule);
+    numeric columns stay numbers. Each file is written to a temporary file and
+    renamed (:func:`geo.tables.write_csv_atomic`): never half-written.
+    """
     from geo.tables import write_csv_atomic
-    from geo.validate import neutralize_formulas
 
     events = result.events.copy()
     events["event_date"] = events["event_date"].dt.strftime("%Y-%m-%d")
-    write_csv_atomic(neutralize_formulas(events), Path(out_path))
-    write_csv_atomic(neutralize_formulas(result.rejects), Path(rejects_path))
+    write_csv_atomic(neutralize_text(events), Path(out_path))
+    write_csv_atomic(neutralize_text(result.rejects), Path(rejects_path))
+
+
+def neutralize_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as spreadsheet formulas (numbers and booleans untouched).
+
+    Examples
+    --------
+    >>> neutralize_text(pd.DataFrame({"a": ["=1+1", "Herat"], "n": [-1, 2]})).to_dict("list")
+    {'a': ["'=1+1", 'Herat'], 'n': [-1, 2]}
+    """
+    from geo.export import FORMULA_PREFIXES  # the rule of geo.export.neutralize_cell, vectorised
+
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+            text = s.astype("string")
+            risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).to_numpy(dtype=bool)
+            if risky.any():
+                out[col] = np.where(risky, ("'" + text).astype(object), s.astype(object))
+    return out

@@ -29,6 +29,7 @@ and the 33-year leap cycle between them.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 import unicodedata
@@ -127,7 +128,9 @@ def solar_hijri_to_gregorian(year: int, month: int, day: int) -> dt.date:
     datetime.date(2024, 12, 30)
     """
     if not 1 <= day <= solar_hijri_month_length(year, month):
-        raise ValueError(f"Solar Hijri day: month {month} of {year} has {solar_hijri_month_length(year, month)} days, got {day}")
+        raise ValueError(
+            f"Solar Hijri day: month {month} of {year} has {solar_hijri_month_length(year, month)} days, got {day}"
+        )
     gy, march, _ = _jal_cal(year)
     offset = (month - 1) * 31 - (month // 7) * (month - 7) + day - 1
     return dt.date(gy, 3, march) + dt.timedelta(days=offset)
@@ -171,7 +174,9 @@ def normalize_report(text: str) -> str:
     '10 جدی 1403'
     """
     text = unicodedata.normalize("NFKC", str(text)).translate(_DIGITS)
-    text = text.translate(str.maketrans({"ي": "ی", "ك": "ک", "ى": "ی", "\u200c": " ", "\u200d": "", "\u200f": "", "\u200e": ""}))
+    text = text.translate(
+        str.maketrans({"ي": "ی", "ك": "ک", "ى": "ی", "\u200c": " ", "\u200d": "", "\u200f": "", "\u200e": ""})
+    )
     text = re.sub(r"[\u064b-\u065f\u0670]", "", text)  # short-vowel marks
     return re.sub(r"\s+", " ", text).strip()
 
@@ -184,15 +189,44 @@ EN_NUMBERS: dict[str, int] = {
         "sixteen seventeen eighteen nineteen".split()
     )
 }
-EN_NUMBERS.update({"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90})
+EN_NUMBERS.update(
+    {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+)
 EN_NUMBERS.update({"a dozen": 12, "dozen": 12, "hundred": 100, "a hundred": 100})
 
 #: Dari number words (after :func:`normalize_report`).
 FA_NUMBERS: dict[str, int] = {
-    "یک": 1, "یکی": 1, "دو": 2, "سه": 3, "چهار": 4, "پنج": 5, "شش": 6, "هفت": 7, "هشت": 8, "نه": 9, "ده": 10,
-    "یازده": 11, "دوازده": 12, "سیزده": 13, "چهارده": 14, "پانزده": 15, "پونزده": 15, "شانزده": 16, "هفده": 17,
-    "هجده": 18, "هژده": 18, "نوزده": 19, "بیست": 20, "سی": 30, "چهل": 40, "پنجاه": 50, "شصت": 60,
-    "هفتاد": 70, "هشتاد": 80, "نود": 90, "صد": 100,
+    "یک": 1,
+    "یکی": 1,
+    "دو": 2,
+    "سه": 3,
+    "چهار": 4,
+    "پنج": 5,
+    "شش": 6,
+    "هفت": 7,
+    "هشت": 8,
+    "نه": 9,
+    "ده": 10,
+    "یازده": 11,
+    "دوازده": 12,
+    "سیزده": 13,
+    "چهارده": 14,
+    "پانزده": 15,
+    "پونزده": 15,
+    "شانزده": 16,
+    "هفده": 17,
+    "هجده": 18,
+    "هژده": 18,
+    "نوزده": 19,
+    "بیست": 20,
+    "سی": 30,
+    "چهل": 40,
+    "پنجاه": 50,
+    "شصت": 60,
+    "هفتاد": 70,
+    "هشتاد": 80,
+    "نود": 90,
+    "صد": 100,
 }
 
 _EN_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
@@ -202,9 +236,13 @@ _EN_NUMBER_RE = (
     + "|".join(sorted((w for w in EN_NUMBERS if " " not in w and w not in _EN_TENS.split("|")), key=len, reverse=True))
     + ")"
 )
-_FA_NUMBER_RE = "(?:" + "|".join(sorted(FA_NUMBERS, key=len, reverse=True)) + ")(?: و (?:" + "|".join(
-    sorted((w for w, v in FA_NUMBERS.items() if v < 10), key=len, reverse=True)
-) + "))?"
+_FA_NUMBER_RE = (
+    "(?:"
+    + "|".join(sorted(FA_NUMBERS, key=len, reverse=True))
+    + ")(?: و (?:"
+    + "|".join(sorted((w for w, v in FA_NUMBERS.items() if v < 10), key=len, reverse=True))
+    + "))?"
+)
 
 
 def number_value(token: str) -> int | None:
@@ -293,7 +331,13 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("iso", re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")),
     ("g_mdy", re.compile(rf"{_W}({_GM})\.? (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}}){_WE}", re.I)),
     ("g_dmy", re.compile(rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_GM})\.?,? (\d{{4}}){_WE}", re.I)),
-    ("s_dmy", re.compile(rf"(?<!\d)(\d{{1,2}}) ?(?:ام|م)? ({_SM})(?: ماه)?(?: سال)? (\d{{4}})(?: ه\.? ?ش\.?| خورشیدی| هجری شمسی)?{_WE}", re.I)),
+    (
+        "s_dmy",
+        re.compile(
+            rf"(?<!\d)(\d{{1,2}}) ?(?:ام|م)? ({_SM})(?: ماه)?(?: سال)? (\d{{4}})(?: ه\.? ?ش\.?| خورشیدی| هجری شمسی)?{_WE}",
+            re.I,
+        ),
+    ),
     ("g_my", re.compile(rf"{_W}({_GM}) (\d{{4}}){_WE}", re.I)),
     ("s_my", re.compile(rf"{_W}({_SM})(?: ماه)?(?: سال)? (\d{{4}}){_WE}", re.I)),
 )
@@ -413,10 +457,10 @@ def find_fatalities(text: str) -> int | None:
         kills = [m for m in _KILL_RE.finditer(clause)]
         if not kills:
             continue
-        words = [(m.start(), m.end()) for m in re.finditer(r"\S+", clause)]
+        starts = [m.start() for m in re.finditer(r"\S+", clause)]
 
-        def word_index(pos: int) -> int:
-            return next((i for i, (s, e) in enumerate(words) if s <= pos < e), len(words))
+        def word_index(pos: int, starts: list[int] = starts) -> int:
+            return bisect.bisect_right(starts, pos) - 1
 
         nums = []
         for m in _NUM_RE.finditer(clause):
@@ -443,8 +487,13 @@ def find_fatalities(text: str) -> int | None:
 
 
 _TARGET_RES = (
-    re.compile(rf"(?:{_KILL_EN})\s+(?:{_EN_NUMBER_RE}|\d+)\s+([^,;.—]+?)(?:\s*[,;.—]|\s+(?:in|at|on|near|during)\b)", re.I),
-    re.compile(r"\b(?:attack(?:s|ed)?|ambush(?:ed)?|strike|targeted)\s+(?:on|against)?\s*(?:the\s+)?((?:#?Taliban|IEA)[^,.;—]*?)(?=[,.;—]|\s+in\b|\s+at\b|$)", re.I),
+    re.compile(
+        rf"(?:{_KILL_EN})\s+(?:{_EN_NUMBER_RE}|\d+)\s+([^,;.—]+?)(?:\s*[,;.—]|\s+(?:in|at|on|near|during)\b)", re.I
+    ),
+    re.compile(
+        r"\b(?:attack(?:s|ed)?|ambush(?:ed)?|strike|targeted)\s+(?:on|against)?\s*(?:the\s+)?((?:#?Taliban|IEA)[^,.;—]*?)(?=[,.;—]|\s+in\b|\s+at\b|$)",
+        re.I,
+    ),
     re.compile(r"(?:حمله|حملات|کمین)\s+(?:بر|به|علیه)\s+([^،,.؛]+?)(?=\s+(?:در|که|را)\b|[،,.؛]|$)"),
 )
 
@@ -466,7 +515,9 @@ def find_target(text: str) -> str:
 
 
 _PLACE_WORDS_EN = r"(?:area|district|city|province|village|valley|pd-?\s?\d+|police district|square|road|highway|bazaar|market|checkpoint|gorge|pass)"
-_PLACE_WORDS_FA = r"(?:ولسوالی|ولایت|استان|شهرستان|شهر|ناحیه|حوزه|منطقه|ساحه|قریه|روستای|روستا|دره|گذر|چهارراهی|بازار|شاهراه|جاده)"
+_PLACE_WORDS_FA = (
+    r"(?:ولسوالی|ولایت|استان|شهرستان|شهر|ناحیه|حوزه|منطقه|ساحه|قریه|روستای|روستا|دره|گذر|چهارراهی|بازار|شاهراه|جاده)"
+)
 _FA_STOP = (
     r"(?:حمله|حملات|کمین|کشته|زخمی|هلاک|شد|شدند|کرد|کردند|است|بود|گفت|اعلام|توسط|که|را|به دست|از سوی|هدف|"
     r"طالب|طالبان|نیروهای|نیروی|جنگجو|جنگجویان|" + "|".join(sorted(FA_NUMBERS, key=len, reverse=True)) + ")"
@@ -502,7 +553,9 @@ def find_place(text: str, *, date_text: str = "") -> str:
     if segments and all(_looks_like_place(s) for s in segments):
         return ", ".join(segments)
     for m in re.finditer(r"\b(?:in|at|near)\s+((?:the\s+)?#?[A-Z][^.;—–]*)", norm.replace("#", "")):
-        place = re.split(r",\s+(?![A-Z])|\s+(?:on|during|after|when|while|as|last|late|early|killing|wounding)\b", m[1])[0]
+        place = re.split(
+            r",\s+(?![A-Z])|\s+(?:on|during|after|when|while|as|last|late|early|killing|wounding)\b", m[1]
+        )[0]
         place = re.sub(r"(?i)^the\s+", "", place).strip(" ,")
         if place:
             return place
@@ -513,7 +566,9 @@ def _looks_like_place(segment: str) -> bool:
     """A headline segment that names a place: capitalised words, numbers and place words only."""
     words = segment.split()
     small = {"of", "the", "e", "al", "de", "ul", "near", "in"}
-    return bool(words) and all(w[0].isupper() or w[0].isdigit() or w.lower() in small or re.fullmatch(_PLACE_WORDS_EN, w, re.I) for w in words)
+    return bool(words) and all(
+        w[0].isupper() or w[0].isdigit() or w.lower() in small or re.fullmatch(_PLACE_WORDS_EN, w, re.I) for w in words
+    )
 
 
 def _find_place_fa(norm: str) -> str:

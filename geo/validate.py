@@ -18,7 +18,6 @@ Inputs are never modified.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -102,7 +101,9 @@ def _bad(mask: pd.Series, values: pd.Series, template: str, *, quote: bool = Tru
     return out
 
 
-def parse_dates(values: pd.Series, *, today: dt.date | None = None, field: str = "event_date") -> tuple[pd.Series, np.ndarray]:
+def parse_dates(
+    values: pd.Series, *, today: dt.date | None = None, field: str = "event_date"
+) -> tuple[pd.Series, np.ndarray]:
     """Parse event dates; reject empty, unreadable, implausibly old and future ones.
 
     ISO ``YYYY-MM-DD`` (optionally followed by a time) is read first, vectorised;
@@ -129,7 +130,7 @@ def parse_dates(values: pd.Series, *, today: dt.date | None = None, field: str =
     >>> d.dt.strftime("%Y-%m-%d").tolist()[:2], why.tolist()[2:]
     (['2024-03-20', '2025-12-10'], ["event_date: expected a date (YYYY-MM-DD or '10 December 2025'), got 'soon'", 'event_date: 2031-01-01 is in the future (today is 2026-01-01)', 'event_date: missing'])
     """
-    today = today or dt.datetime.now(dt.timezone.utc).date()
+    today = today or dt.datetime.now(dt.UTC).date()
     text = values.astype("string").str.strip().fillna("")
     iso = text.str.match(r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ][\d:.]+Z?)?$")
     parsed = pd.to_datetime(text.where(iso).str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
@@ -149,7 +150,9 @@ def parse_dates(values: pd.Series, *, today: dt.date | None = None, field: str =
         np.where(empty, f"{field}: missing", ""),
         _bad(unreadable, text, f"{field}: expected a date (YYYY-MM-DD or '10 December 2025'), got {{got}}"),
         _bad(old, text, f"{field}: {{got}} is before {EARLIEST_DATE.date()}, not a plausible event date"),
-        _bad(future, parsed.dt.strftime("%Y-%m-%d"), f"{field}: {{got}} is in the future (today is {today})", quote=False),
+        _bad(
+            future, parsed.dt.strftime("%Y-%m-%d"), f"{field}: {{got}} is in the future (today is {today})", quote=False
+        ),
     )
     parsed = parsed.where(reasons == "")
     return parsed, reasons
@@ -224,7 +227,9 @@ def parse_coordinates(lat: pd.Series, lon: pd.Series) -> tuple[pd.Series, pd.Ser
     notes = np.full(len(la), "", dtype=object)
     if swapped.any():
         idx = np.flatnonzero(swapped)
-        notes[idx] = [f"latitude/longitude: swapped (got latitude {lat_a[i]:g}, longitude {lon_a[i]:g}), fixed" for i in idx]
+        notes[idx] = [
+            f"latitude/longitude: swapped (got latitude {lat_a[i]:g}, longitude {lon_a[i]:g}), fixed" for i in idx
+        ]
         la = pd.Series(np.where(swapped, lon_a, lat_a), index=lat.index)
         lo = pd.Series(np.where(swapped, lat_a, lon_a), index=lon.index)
     return la, lo, problems, notes
@@ -379,7 +384,9 @@ def likely_duplicates(
         sub = pd.DataFrame(
             {"pos": idx, "group": events["group"].astype(str).to_numpy()[idx], "adm2": adm2[idx], "date": dates[idx]}
         ).sort_values(["group", "adm2", "date", "pos"], kind="stable")
-        same = (sub["group"].to_numpy()[1:] == sub["group"].to_numpy()[:-1]) & (sub["adm2"].to_numpy()[1:] == sub["adm2"].to_numpy()[:-1])
+        same = (sub["group"].to_numpy()[1:] == sub["group"].to_numpy()[:-1]) & (
+            sub["adm2"].to_numpy()[1:] == sub["adm2"].to_numpy()[:-1]
+        )
         gap = (sub["date"].to_numpy()[1:] - sub["date"].to_numpy()[:-1]) <= np.timedelta64(days, "D")
         pos = sub["pos"].to_numpy()
         ids = events["event_id"].astype(str).to_numpy()
@@ -391,31 +398,3 @@ def likely_duplicates(
             notes[a].append(f"likely duplicate of {ids[b]!r} {why}")
             notes[b].append(f"likely duplicate of {ids[a]!r} {why}")
     return np.array(["; ".join(x) for x in notes], dtype=object)
-
-
-_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-
-
-def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as spreadsheet formulas.
-
-    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return
-    gets a leading apostrophe (OWASP "CSV injection"); numbers and dates stay
-    numbers, and ``-`` followed by a plain number in a text column (``"-3"``) is
-    kept, since spreadsheets read it as a number, not a formula.
-
-    Examples
-    --------
-    >>> neutralize_formulas(pd.DataFrame({"a": ["=HYPERLINK(\\"x\\")", "ok", "-3", "@SUM(A1)"]}))["a"].tolist()
-    ['\\'=HYPERLINK("x")', 'ok', '-3', "'@SUM(A1)"]
-    """
-    out = frame.copy()
-    for col in out.columns:
-        s = out[col]
-        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
-            continue
-        text = s.astype("string")
-        risky = text.str.match(_FORMULA_START.pattern).fillna(False) & ~text.str.fullmatch(r"-\d+(?:\.\d+)?").fillna(False)
-        if risky.any():
-            out[col] = s.astype(object).where(~risky.to_numpy(), "'" + text.astype(object))
-    return out

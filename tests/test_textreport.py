@@ -139,7 +139,15 @@ def test_find_fatalities(text, n):
 
 
 def test_number_words():
-    assert [number_value(w) for w in ("one", "twelve", "forty-two", "۷", "هفت", "سی و دو", "many")] == [1, 12, 42, 7, 7, 32, None]
+    assert [number_value(w) for w in ("one", "twelve", "forty-two", "۷", "هفت", "سی و دو", "many")] == [
+        1,
+        12,
+        42,
+        7,
+        7,
+        32,
+        None,
+    ]
 
 
 def test_target_and_place_of_the_issue_example():
@@ -162,8 +170,12 @@ def test_reports_fixture_matches_the_real_rows(bundled_events_csv):
     """Each report was written from one bundled row: the extraction gives back its group, date and fatalities."""
     events = pd.read_csv(bundled_events_csv, dtype=str, keep_default_na=False).set_index("event_id")
     source_rows = ["DEV-106", "DEV-097", "DEV-085", "DEV-094", "DEV-083"]
-    for text, event_id in zip(split_reports(REPORTS.read_text(encoding="utf-8")), source_rows):
+    for text, event_id in zip(split_reports(REPORTS.read_text(encoding="utf-8"))[:5], source_rows, strict=True):
         r = parse_report(text)
         row = events.loc[event_id]
-        assert (r["group"], str(r["event_date"]), str(r["fatalities"])) == (row["group"], row["event_date"], row["fatalities"]), event_id
+        assert (r["group"], str(r["event_date"]), str(r["fatalities"])) == (
+            row["group"],
+            row["event_date"],
+            row["fatalities"],
+        ), event_id
         assert r["location"], event_id

@@ -15,7 +15,6 @@ from geo.validate import (
     check_size,
     check_vocabulary,
     likely_duplicates,
-    neutralize_formulas,
     parse_coordinates,
     parse_dates,
     parse_fatalities,
@@ -52,7 +51,9 @@ def test_bad_dates_are_rejected_with_the_field(value, reason):
 
 
 def test_acled_and_other_date_forms():
-    dates, why = parse_dates(pd.Series(["10 December 2025", "Dec 10, 2025", "2025-12-10T08:30:00", "2025/12/10"]), today=TODAY)
+    dates, why = parse_dates(
+        pd.Series(["10 December 2025", "Dec 10, 2025", "2025-12-10T08:30:00", "2025/12/10"]), today=TODAY
+    )
     assert (why == "").all()
     assert set(dates.dt.strftime("%Y-%m-%d")) == {"2025-12-10"}
 
@@ -99,16 +100,23 @@ def test_coordinates_outside_the_country_or_the_stated_province(bundled):
     # Bazarak (Panjsher), stated as Kabul; Tehran; Herat city stated as Hirat (fine).
     lat = pd.Series([35.31292, 35.69, 34.37439])
     lon = pd.Series([69.51519, 51.39, 62.17384])
-    point, notes = check_coordinates_place(lat, lon, pd.Series(["AF01", "", "AF32"]), names={"AF01": "Kabul", "AF08": "Panjsher"})
+    point, notes = check_coordinates_place(
+        lat, lon, pd.Series(["AF01", "", "AF32"]), names={"AF01": "Kabul", "AF08": "Panjsher"}
+    )
     assert point.tolist() == ["AF08", "", "AF32"]
-    assert notes[0] == "latitude/longitude: (35.3129, 69.5152) lies in Panjsher (AF08), not in the stated province Kabul (AF01)"
+    assert (
+        notes[0]
+        == "latitude/longitude: (35.3129, 69.5152) lies in Panjsher (AF08), not in the stated province Kabul (AF01)"
+    )
     assert notes[1] == "latitude/longitude: (35.69, 51.39) is outside Afghanistan"
     assert notes[2] == ""
 
 
 def test_real_coordinates_fall_in_their_stated_province(bundled):
     placed = bundled[(bundled["latitude"] != "") & (bundled["adm1_pcode"] != "")]
-    _, notes = check_coordinates_place(placed["latitude"].astype(float), placed["longitude"].astype(float), placed["adm1_pcode"])
+    _, notes = check_coordinates_place(
+        placed["latitude"].astype(float), placed["longitude"].astype(float), placed["adm1_pcode"]
+    )
     assert (notes == "").all()
 
 
@@ -147,16 +155,3 @@ def test_size_limit():
     check_size(100, max_bytes=100)
     with pytest.raises(InputError, match=r"upload.csv is 101 bytes, over the limit of 100 bytes"):
         check_size(101, max_bytes=100, name="upload.csv")
-
-
-def test_neutralize_formulas_leaves_numbers_and_plain_text():
-    frame = pd.DataFrame(
-        {
-            "text": ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "-3", "Herat", "\tx"],
-            "n": [1, 2, 3, 4, 5, 6, 7],
-        }
-    )
-    out = neutralize_formulas(frame)
-    assert out["text"].tolist() == ['\'=HYPERLINK("http://x","y")', "'+cmd|' /C calc'!A0", "'@SUM(1)", "'-2+3", "-3", "Herat", "'\tx"]
-    assert out["n"].tolist() == frame["n"].tolist()
-    assert frame["text"].iloc[0].startswith("=")  # input untouched
