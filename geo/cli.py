@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo.commands.spread",
     "geo.commands.build_events",
     "geo.commands.ingest",
+    "geo.commands.pipeline",
 )
 
 #: Exit code for bad input or a failed operation.
