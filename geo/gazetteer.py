@@ -176,7 +176,7 @@ NEIGHBOURHOODS: dict[str, str] = {
 WEAK_NAMES: frozenset[str] = frozenset(
     {
         "dara", "kot", "reg", "shamal", "chal", "bak", "markaz", "bala", "shahrak", "nari",
-        "andar", "charkh", "duab", "center", "centre", "kalan", "bazar", "kushk", "shuhada",
+        "andar", "charkh", "duab", "center", "centre", "kalan", "bazar", "shuhada",
         "دره", "کوت", "ریگ", "شهرستان", "شهدا", "مرکز", "بالا", "اندر", "جرم", "شکی", "نرخ",
         "چرخ", "شهرک", "مقر", "ورث", "دواب", "صناعتی", "خاص", "زاری", "باک",
     }
@@ -433,10 +433,10 @@ def _build(folder: str) -> Gazetteer:
         for part in dict.fromkeys(p.strip() for p in parts if p.strip()):
             toks = tokens(part)
             key = key_from_tokens(toks)
-            if len(key) < 3:
-                continue
+            if len(key) < 3 and not (len(key) == 2 and _ARABIC_LETTER.match(key) and entry_kw["kind"] == "district"):
+                continue  # two-letter Dari district names (چک) are kept, as weak names
             max_tokens = max(max_tokens, len(toks))
-            e = Entry(matched=part, weak=key in WEAK_KEYS, **entry_kw)
+            e = Entry(matched=part, weak=key in WEAK_KEYS or len(key) < 3, **entry_kw)
             bucket = index.setdefault(key, [])
             if not any(b.kind == e.kind and b.adm1_pcode == e.adm1_pcode and b.adm2_pcode == e.adm2_pcode for b in bucket):
                 bucket.append(e)

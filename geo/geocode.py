@@ -177,6 +177,7 @@ class _Mention:
     how: str = ""
     near: bool = False  # "outskirts of X", "near X", "حومه X": X's district, not X's point
     road: bool = False  # an end of a named road: context only
+    hint: bool = False  # from the admin2 hint, not from the place text
 
 
 _TOKEN_RE = re.compile(r"[0-9a-zA-Z\u0600-\u06ff]+|[,;:()\[\]/.!?…]")
@@ -735,10 +736,15 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
         if not hint_provinces:
             hint_provinces |= {e.adm1_pcode for m in _scan(admin1, g)[0] for e in m.entries}
     if admin2:
+        hint_words = _words(admin2)[0]
+        if not any(w in _DISTRICT_WORDS or w in _AR_DISTRICT for w in hint_words):
+            # A bare curated district name: read it as "X district" (weak names such as "Dara" included).
+            admin2 = ("ولسوالی " + admin2) if hint_words and _is_ar(hint_words[0]) else (admin2 + " district")
         hint_mentions, _, _ = _scan(admin2, g)
         for k, m in enumerate(hint_mentions):
             if k == 0 and m.marker is None:
                 m.marker = "district"
+            m.hint = True
             readings.append(_read_mention(m, g))
 
     # Police district of a city: the city is the mention nearest the PD marker that can be a city.
@@ -842,6 +848,10 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
                 ignored_places.append(r.mention.text)  # GeoNames names are often common words
                 continue
             if pc not in parents and not (parents & strong_prov):
+                if any(t.mention.hint for t in top):
+                    # The curated district (admin2 hint) outranks a name met in the free text.
+                    ignored_places.append(r.mention.text)
+                    continue
                 codes = set(cands) | set(r.districts)
                 return GeocodeResult(
                     geocode_status=AMBIGUOUS,
@@ -909,8 +919,10 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
     if len(all_prov) > 1:
         return GeocodeResult(geocode_status=AMBIGUOUS, geocode_candidates=_candidates(g, all_prov),
                              geocode_note=f"{len(all_prov)} provinces named and no district settles which")
-    if not text or not text.strip():
+    if (not text or not text.strip()) and not (admin1 or admin2):
         return GeocodeResult(geocode_note="no place text")
+    if not text or not text.strip():
+        return GeocodeResult(geocode_note="no place text, and no province or district recognised in the hints")
     return GeocodeResult(geocode_note="no province, district or town name recognised")
 
 
