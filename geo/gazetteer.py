@@ -144,41 +144,109 @@ ALIASES: dict[str, str] = {
 #: note says the point is the city's). "Shahr-e Naw" exists in several cities and
 #: is left out. Add a city here only with names known to lie inside its district.
 NEIGHBOURHOODS: dict[str, str] = {
-    "Khair Khana": "AF0101", "خیرخانه": "AF0101",
-    "Karte Parwan": "AF0101", "کارته پروان": "AF0101",
-    "Parwan-e Du": "AF0101", "پروان دو": "AF0101", "پروان دوم": "AF0101",
-    "Parwan-e Se": "AF0101", "Parwan-e Sewom": "AF0101", "پروان سه": "AF0101", "پروان سوم": "AF0101",
-    "Karte Se": "AF0101", "Karte Seh": "AF0101", "کارته سه": "AF0101",
-    "Karte Char": "AF0101", "کارته چهار": "AF0101",
-    "Karte Naw": "AF0101", "کارته نو": "AF0101",
-    "Pul-e Surkh": "AF0101", "پل سرخ": "AF0101",
-    "Shash Darak": "AF0101", "Shashdarak": "AF0101", "ششدرک": "AF0101",
-    "Kota-e Sangi": "AF0101", "Kote Sangi": "AF0101", "کوته سنگی": "AF0101",
-    "Dasht-e Barchi": "AF0101", "Dasht-e Barchi Kabul": "AF0101", "دشت برچی": "AF0101",
-    "Wazir Akbar Khan": "AF0101", "وزیر اکبر خان": "AF0101",
-    "Macroyan": "AF0101", "Makroyan": "AF0101", "مکروریان": "AF0101",
-    "Taimani": "AF0101", "تایمنی": "AF0101",
-    "Qala-e Fathullah": "AF0101", "قلعه فتح الله": "AF0101",
-    "Deh Afghanan": "AF0101", "ده افغانان": "AF0101",
-    "Sherpur": "AF0101", "شیرپور": "AF0101",
-    "Hud Khel": "AF0101", "هودخیل": "AF0101",
-    "Darulaman": "AF0101", "Dar ul Aman": "AF0101", "دارالامان": "AF0101",
-    "Khwaja Rawash": "AF0101", "خواجه رواش": "AF0101",
-    "Shahrara": "AF0101", "شهرآرا": "AF0101",
-    "Chindawol": "AF0101", "چنداول": "AF0101",
-    "Kart-e Mamurin": "AF0101", "کارته مامورین": "AF0101",
-    "Abdul Haq square": "AF0101", "چهارراهی عبدالحق": "AF0101",
-    "Sarai Shamali": "AF0101", "سرای شمالی": "AF0101",
+    "Khair Khana": "AF0101",
+    "خیرخانه": "AF0101",
+    "Karte Parwan": "AF0101",
+    "کارته پروان": "AF0101",
+    "Parwan-e Du": "AF0101",
+    "پروان دو": "AF0101",
+    "پروان دوم": "AF0101",
+    "Parwan-e Se": "AF0101",
+    "Parwan-e Sewom": "AF0101",
+    "پروان سه": "AF0101",
+    "پروان سوم": "AF0101",
+    "Karte Se": "AF0101",
+    "Karte Seh": "AF0101",
+    "کارته سه": "AF0101",
+    "Karte Char": "AF0101",
+    "کارته چهار": "AF0101",
+    "Karte Naw": "AF0101",
+    "کارته نو": "AF0101",
+    "Pul-e Surkh": "AF0101",
+    "پل سرخ": "AF0101",
+    "Shash Darak": "AF0101",
+    "Shashdarak": "AF0101",
+    "ششدرک": "AF0101",
+    "Kota-e Sangi": "AF0101",
+    "Kote Sangi": "AF0101",
+    "کوته سنگی": "AF0101",
+    "Dasht-e Barchi": "AF0101",
+    "Dasht-e Barchi Kabul": "AF0101",
+    "دشت برچی": "AF0101",
+    "Wazir Akbar Khan": "AF0101",
+    "وزیر اکبر خان": "AF0101",
+    "Macroyan": "AF0101",
+    "Makroyan": "AF0101",
+    "مکروریان": "AF0101",
+    "Taimani": "AF0101",
+    "تایمنی": "AF0101",
+    "Qala-e Fathullah": "AF0101",
+    "قلعه فتح الله": "AF0101",
+    "Deh Afghanan": "AF0101",
+    "ده افغانان": "AF0101",
+    "Sherpur": "AF0101",
+    "شیرپور": "AF0101",
+    "Hud Khel": "AF0101",
+    "هودخیل": "AF0101",
+    "Darulaman": "AF0101",
+    "Dar ul Aman": "AF0101",
+    "دارالامان": "AF0101",
+    "Khwaja Rawash": "AF0101",
+    "خواجه رواش": "AF0101",
+    "Shahrara": "AF0101",
+    "شهرآرا": "AF0101",
+    "Chindawol": "AF0101",
+    "چنداول": "AF0101",
+    "Kart-e Mamurin": "AF0101",
+    "کارته مامورین": "AF0101",
+    "Abdul Haq square": "AF0101",
+    "چهارراهی عبدالحق": "AF0101",
+    "Sarai Shamali": "AF0101",
+    "سرای شمالی": "AF0101",
 }
 
 #: Names that are also common words ("valley", "fort", "centre", "inside",
 #: "crime", "headquarters"...): matched only right beside a district marker.
 WEAK_NAMES: frozenset[str] = frozenset(
     {
-        "dara", "kot", "reg", "shamal", "chal", "bak", "markaz", "bala", "shahrak", "nari",
-        "andar", "charkh", "duab", "center", "centre", "kalan", "bazar", "shuhada",
-        "دره", "کوت", "ریگ", "شهرستان", "شهدا", "مرکز", "بالا", "اندر", "جرم", "شکی", "نرخ",
-        "چرخ", "شهرک", "مقر", "ورث", "دواب", "صناعتی", "خاص", "زاری", "باک",
+        "dara",
+        "kot",
+        "reg",
+        "shamal",
+        "chal",
+        "bak",
+        "markaz",
+        "bala",
+        "shahrak",
+        "nari",
+        "andar",
+        "charkh",
+        "duab",
+        "center",
+        "centre",
+        "kalan",
+        "bazar",
+        "shuhada",
+        "دره",
+        "کوت",
+        "ریگ",
+        "شهرستان",
+        "شهدا",
+        "مرکز",
+        "بالا",
+        "اندر",
+        "جرم",
+        "شکی",
+        "نرخ",
+        "چرخ",
+        "شهرک",
+        "مقر",
+        "ورث",
+        "دواب",
+        "صناعتی",
+        "خاص",
+        "زاری",
+        "باک",
     }
 )
 
@@ -191,24 +259,90 @@ _ADMIN_WORDS = re.compile(
 
 #: Latin tokens dropped from keys: izafe and conjunctions (Pul-e-Hisar, Tala wa Barfak,
 #: Khost-o-Firing, Jabal-us-Saraj).
-_DROP_TOKENS = frozenset({"e", "i", "y", "ye", "yi", "us", "ul", "os", "ol", "al", "el", "wa", "va", "o", "u", "and", "w"})
+_DROP_TOKENS = frozenset(
+    {"e", "i", "y", "ye", "yi", "us", "ul", "os", "ol", "al", "el", "wa", "va", "o", "u", "and", "w"}
+)
 
 _ARABIC_MAP = str.maketrans(
     {
-        "ي": "ی", "ى": "ی", "ې": "ی", "ۍ": "ی", "ئ": "ی", "ێ": "ی",
-        "ك": "ک", "ڪ": "ک", "ګ": "ک",
-        "ة": "ه", "ۀ": "ه", "ە": "ه", "ھ": "ه", "ہ": "ه", "ۂ": "ه",
-        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا",
-        "ؤ": "و", "ۇ": "و",
-        "ټ": "ت", "ډ": "د", "ړ": "ر", "ښ": "ش", "ږ": "ز", "ڼ": "ن", "څ": "ج", "ځ": "ز",
-        "ء": "", "ـ": "", "\u200c": "", "\u200d": "", "\u200e": "", "\u200f": "", "ٔ": "", "ٕ": "",
-        "٠": "0", "١": "1", "٢": "2", "٣": "3", "٤": "4", "٥": "5", "٦": "6", "٧": "7", "٨": "8", "٩": "9",
-        "۰": "0", "۱": "1", "۲": "2", "۳": "3", "۴": "4", "۵": "5", "۶": "6", "۷": "7", "۸": "8", "۹": "9",
+        "ي": "ی",
+        "ى": "ی",
+        "ې": "ی",
+        "ۍ": "ی",
+        "ئ": "ی",
+        "ێ": "ی",
+        "ك": "ک",
+        "ڪ": "ک",
+        "ګ": "ک",
+        "ة": "ه",
+        "ۀ": "ه",
+        "ە": "ه",
+        "ھ": "ه",
+        "ہ": "ه",
+        "ۂ": "ه",
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ٲ": "ا",
+        "ؤ": "و",
+        "ۇ": "و",
+        "ټ": "ت",
+        "ډ": "د",
+        "ړ": "ر",
+        "ښ": "ش",
+        "ږ": "ز",
+        "ڼ": "ن",
+        "څ": "ج",
+        "ځ": "ز",
+        "ء": "",
+        "ـ": "",
+        "\u200c": "",
+        "\u200d": "",
+        "\u200e": "",
+        "\u200f": "",
+        "ٔ": "",
+        "ٕ": "",
+        "٠": "0",
+        "١": "1",
+        "٢": "2",
+        "٣": "3",
+        "٤": "4",
+        "٥": "5",
+        "٦": "6",
+        "٧": "7",
+        "٨": "8",
+        "٩": "9",
+        "۰": "0",
+        "۱": "1",
+        "۲": "2",
+        "۳": "3",
+        "۴": "4",
+        "۵": "5",
+        "۶": "6",
+        "۷": "7",
+        "۸": "8",
+        "۹": "9",
         # Letters Dari spells interchangeably in names (قندهار/کندهار, قندز/کندز, ذال/زال).
-        "ق": "ک", "ط": "ت", "ذ": "ز", "ض": "ز", "ظ": "ز", "ص": "س", "ث": "س",
+        "ق": "ک",
+        "ط": "ت",
+        "ذ": "ز",
+        "ض": "ز",
+        "ظ": "ز",
+        "ص": "س",
+        "ث": "س",
         # Arabic writes Persian letters without their dots: بنجشير, جاريكار, كابيسا.
-        "پ": "ب", "چ": "ج", "ژ": "ز", "گ": "ک",
-        "،": ",", "؛": ";", "؟": "?", "«": '"', "»": '"', "٫": ".", "٬": ",",
+        "پ": "ب",
+        "چ": "ج",
+        "ژ": "ز",
+        "گ": "ک",
+        "،": ",",
+        "؛": ";",
+        "؟": "?",
+        "«": '"',
+        "»": '"',
+        "٫": ".",
+        "٬": ",",
     }
 )
 _ARABIC_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
@@ -414,7 +548,11 @@ def _build(folder: str) -> Gazetteer:
         # Kabul's district carries no "Centre" marker in the OCHA file: the capital
         # district is then the one sharing the province's name.
         if pcode not in centre_of:
-            same = [d for d, u in districts.items() if u.parent == pcode and name_key(u.name) == name_key(provinces[pcode].name)]
+            same = [
+                d
+                for d, u in districts.items()
+                if u.parent == pcode and name_key(u.name) == name_key(provinces[pcode].name)
+            ]
             if same:
                 centre_of[pcode] = same[0]
 
@@ -438,7 +576,9 @@ def _build(folder: str) -> Gazetteer:
             max_tokens = max(max_tokens, len(toks))
             e = Entry(matched=part, weak=key in WEAK_KEYS or len(key) < 3, **entry_kw)
             bucket = index.setdefault(key, [])
-            if not any(b.kind == e.kind and b.adm1_pcode == e.adm1_pcode and b.adm2_pcode == e.adm2_pcode for b in bucket):
+            if not any(
+                b.kind == e.kind and b.adm1_pcode == e.adm1_pcode and b.adm2_pcode == e.adm2_pcode for b in bucket
+            ):
                 bucket.append(e)
 
     for pcode, u in provinces.items():
@@ -450,10 +590,17 @@ def _build(folder: str) -> Gazetteer:
         kw = dict(kind="province", adm1_pcode=r.adm1_pcode, adm2_pcode="", name=u.name, lat=u.lat, lon=u.lon)
         for v in _split(r.name_variants) + [r.name_da]:
             add(v, {**kw, "source": "province variant"})
-    alt_by_pcode = dict(zip(units["pcode"], units["alt_names_en"]))
+    alt_by_pcode = dict(zip(units["pcode"], units["alt_names_en"], strict=False))
     for pcode, u in districts.items():
-        kw = dict(kind="district", adm1_pcode=u.parent, adm2_pcode=pcode, name=u.name, lat=u.lat, lon=u.lon,
-                  centre=centre_of.get(u.parent) == pcode)
+        kw = dict(
+            kind="district",
+            adm1_pcode=u.parent,
+            adm2_pcode=pcode,
+            name=u.name,
+            lat=u.lat,
+            lon=u.lon,
+            centre=centre_of.get(u.parent) == pcode,
+        )
         add(u.name, {**kw, "source": "name"})
         add(u.name_da, {**kw, "source": "Dari name"})
         for alt in _split(alt_by_pcode.get(pcode)):
@@ -461,24 +608,47 @@ def _build(folder: str) -> Gazetteer:
                 add(alt, {**kw, "source": "OCHA alternative name"})
     for spelling, pcode in ALIASES.items():
         u = districts[pcode]
-        kw = dict(kind="district", adm1_pcode=u.parent, adm2_pcode=pcode, name=u.name, lat=u.lat, lon=u.lon,
-                  centre=centre_of.get(u.parent) == pcode)
+        kw = dict(
+            kind="district",
+            adm1_pcode=u.parent,
+            adm2_pcode=pcode,
+            name=u.name,
+            lat=u.lat,
+            lon=u.lon,
+            centre=centre_of.get(u.parent) == pcode,
+        )
         add(spelling, {**kw, "source": "alias"})
 
     for spelling, pcode in NEIGHBOURHOODS.items():
         town = towns_first.get(pcode)
         u = districts[pcode]
-        add(spelling, dict(kind="place", adm1_pcode=u.parent, adm2_pcode=pcode, name=spelling,
-                           lat=town[0] if town else u.lat, lon=town[1] if town else u.lon,
-                           source="neighbourhood"))
+        add(
+            spelling,
+            dict(
+                kind="place",
+                adm1_pcode=u.parent,
+                adm2_pcode=pcode,
+                name=spelling,
+                lat=town[0] if town else u.lat,
+                lon=town[1] if town else u.lon,
+                source="neighbourhood",
+            ),
+        )
 
     admin_keys = set(index)
     towns: dict[str, Entry] = {}
     rank = {"PPLC": 0, "PPLA": 1, "PPLA2": 2}
     for r in sorted(geonames.itertuples(index=False), key=lambda r: rank.get(r.feature_code, 3)):
-        kw = dict(kind="place", adm1_pcode=r.adm1_pcode, adm2_pcode=r.adm2_pcode, name=r.asciiname,
-                  lat=float(r.latitude), lon=float(r.longitude), centre=r.feature_code in ("PPLC", "PPLA"),
-                  source="GeoNames")
+        kw = dict(
+            kind="place",
+            adm1_pcode=r.adm1_pcode,
+            adm2_pcode=r.adm2_pcode,
+            name=r.asciiname,
+            lat=float(r.latitude),
+            lon=float(r.longitude),
+            centre=r.feature_code in ("PPLC", "PPLA"),
+            source="GeoNames",
+        )
         towns.setdefault(r.adm2_pcode, Entry(matched=r.name, **kw))
         own = [r.name, r.asciiname]
         # Alternate names: skip machine transliterations (all lower case) and names that
@@ -495,6 +665,7 @@ def _build(folder: str) -> Gazetteer:
     frozen = {k: tuple(v) for k, v in index.items()}
     dkeys = tuple(k for k, v in frozen.items() if any(e.kind == "district" for e in v))
     pkeys = tuple(k for k, v in frozen.items() if any(e.kind == "province" for e in v))
+
     def names(code: str) -> set[str]:
         es = [e for v in frozen.values() for e in v if (e.adm2_pcode or e.adm1_pcode) == code and e.kind != "place"]
         return {name_key(e.matched) for e in es if e.source in ("name", "Dari name", "OCHA alternative name")}

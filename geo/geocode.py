@@ -84,24 +84,126 @@ assert tuple(f.name for f in fields(GeocodeResult)) == GEOCODE_COLUMNS
 
 # --- vocabulary (normalised tokens, see geo.gazetteer.normalize_text) -------------------
 
-_DISTRICT_WORDS = {"district", "districts", "dist", "woleswali", "wuleswali", "uluswali", "distrik", "dystrykt", "dystrykcie"}
+_DISTRICT_WORDS = {
+    "district",
+    "districts",
+    "dist",
+    "woleswali",
+    "wuleswali",
+    "uluswali",
+    "distrik",
+    "dystrykt",
+    "dystrykcie",
+}
 _PROVINCE_WORDS = {"province", "provinces", "wilayat", "velayat", "provinsi", "prowincji", "prowincja", "prowincie"}
 _CITY_WORDS = {"city", "town", "kota", "miasto", "miescie"}
-_AR_DISTRICT = {"ولسوالی", "ولسوالیو", "شهرستان", "مدیریه", "بمدیریه", "لمدیریه", "ولسوالیهای", "شهرستانهای", "علاقهداری"}
+_AR_DISTRICT = {
+    "ولسوالی",
+    "ولسوالیو",
+    "شهرستان",
+    "مدیریه",
+    "بمدیریه",
+    "لمدیریه",
+    "ولسوالیهای",
+    "شهرستانهای",
+    "علاقهداری",
+}
 _AR_PROVINCE = {"ولایت", "ولایات", "استان", "ولایه", "بولایه", "لولایه", "ولایتهای", "استانهای", "ولایتی"}
 _AR_CITY = {"شهر", "مدینه", "بمدینه", "شار", "مرکز", "بمرکز", "پایتخت", "العاصمه", "عاصمه", "بالعاصمه"}
 _PLURAL = {"ها", "های"}
 #: English words that are also GeoNames or OCHA alternate names: never read as places.
-_NOT_PLACES = {"said", "march", "may", "firing", "mashhad", "taliban", "police", "security", "district", "province",
-               "city", "town", "village", "area", "valley", "the", "and", "of", "in", "on", "at", "near", "bay", "pass"}
+_NOT_PLACES = {
+    "said",
+    "march",
+    "may",
+    "firing",
+    "mashhad",
+    "taliban",
+    "police",
+    "security",
+    "district",
+    "province",
+    "city",
+    "town",
+    "village",
+    "area",
+    "valley",
+    "the",
+    "and",
+    "of",
+    "in",
+    "on",
+    "at",
+    "near",
+    "bay",
+    "pass",
+}
 #: Words that cannot be part of a misspelt name next to a marker ("Taliban district chief").
 _NOT_FUZZY = _NOT_PLACES | {
-    "provincial", "local", "same", "neighbouring", "neighboring", "nearby", "northern", "southern", "eastern",
-    "western", "central", "north", "south", "east", "west", "remote", "rural", "capital", "military", "government",
-    "governor", "former", "new", "old", "key", "strategic", "border", "mountainous", "this", "that", "another",
-    "each", "every", "one", "two", "three", "several", "many", "other", "restive", "volatile", "headquarters",
-    "chief", "administrative", "resistance", "fighters", "forces", "commander", "army", "islamic", "emirate",
-    "national", "front", "iskp", "nrf", "aff", "a", "an", "its", "their", "his", "her", "whole", "entire",
+    "provincial",
+    "local",
+    "same",
+    "neighbouring",
+    "neighboring",
+    "nearby",
+    "northern",
+    "southern",
+    "eastern",
+    "western",
+    "central",
+    "north",
+    "south",
+    "east",
+    "west",
+    "remote",
+    "rural",
+    "capital",
+    "military",
+    "government",
+    "governor",
+    "former",
+    "new",
+    "old",
+    "key",
+    "strategic",
+    "border",
+    "mountainous",
+    "this",
+    "that",
+    "another",
+    "each",
+    "every",
+    "one",
+    "two",
+    "three",
+    "several",
+    "many",
+    "other",
+    "restive",
+    "volatile",
+    "headquarters",
+    "chief",
+    "administrative",
+    "resistance",
+    "fighters",
+    "forces",
+    "commander",
+    "army",
+    "islamic",
+    "emirate",
+    "national",
+    "front",
+    "iskp",
+    "nrf",
+    "aff",
+    "a",
+    "an",
+    "its",
+    "their",
+    "his",
+    "her",
+    "whole",
+    "entire",
 }
 #: A name followed by one of these is an institution, not a place ("Kabul Bank").
 _INSTITUTION_AFTER = {"bank", "university", "polytechnic", "times", "news", "tv", "press"}
@@ -114,23 +216,75 @@ _ROAD_HEAD_BEFORE = {"bandar", "بندر"}
 _ROAD_WORDS = {"highway", "road", "route", "motorway", "شاهراه", "جاده", "سرک", "بزرگراه"}
 
 _EN_ORDINALS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
-    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
     "twentieth": 20,
 }
 _FA_UNITS = {"یکم": 1, "اول": 1, "دوم": 2, "سوم": 3, "چهارم": 4, "پنجم": 5, "ششم": 6, "هفتم": 7, "هشتم": 8, "نهم": 9}
 _FA_ORDINALS = {
-    **_FA_UNITS, "دهم": 10, "یازدهم": 11, "دوازدهم": 12, "سیزدهم": 13, "چهاردهم": 14, "پانزدهم": 15,
-    "پانزدهمین": 15, "شانزدهم": 16, "هفدهم": 17, "هفتدهم": 17, "هجدهم": 18, "هژدهم": 18, "هیجدهم": 18,
-    "نزدهم": 19, "نوزدهم": 19, "بیستم": 20,
+    **_FA_UNITS,
+    "دهم": 10,
+    "یازدهم": 11,
+    "دوازدهم": 12,
+    "سیزدهم": 13,
+    "چهاردهم": 14,
+    "پانزدهم": 15,
+    "پانزدهمین": 15,
+    "شانزدهم": 16,
+    "هفدهم": 17,
+    "هفتدهم": 17,
+    "هجدهم": 18,
+    "هژدهم": 18,
+    "هیجدهم": 18,
+    "نزدهم": 19,
+    "نوزدهم": 19,
+    "بیستم": 20,
 }
 _PD_AR = {"ناحیه", "حوزه", "ناحیهی", "حوزهی", "ناحیه‌ی", "ناحیې", "حوزې"}
 #: Pashto ordinals (the feminine "-ه" form is read too): لومړۍ ناحیه، پنځمه امنیتي حوزه.
 _PS_ORDINALS = {
-    "لومړی": 1, "لومړۍ": 1, "لمړی": 1, "دوهم": 2, "دویم": 2, "دریم": 3, "څلورم": 4, "پنځم": 5, "شپږم": 6,
-    "اووم": 7, "اتم": 8, "نهم": 9, "لسم": 10, "یوولسم": 11, "دوولسم": 12, "دیارلسم": 13, "څوارلسم": 14,
-    "پنځلسم": 15, "شپاړسم": 16, "اوولسم": 17, "اتلسم": 18, "نولسم": 19, "شلم": 20, "یوویشتم": 21, "دوویشتم": 22,
+    "لومړی": 1,
+    "لومړۍ": 1,
+    "لمړی": 1,
+    "دوهم": 2,
+    "دویم": 2,
+    "دریم": 3,
+    "څلورم": 4,
+    "پنځم": 5,
+    "شپږم": 6,
+    "اووم": 7,
+    "اتم": 8,
+    "نهم": 9,
+    "لسم": 10,
+    "یوولسم": 11,
+    "دوولسم": 12,
+    "دیارلسم": 13,
+    "څوارلسم": 14,
+    "پنځلسم": 15,
+    "شپاړسم": 16,
+    "اوولسم": 17,
+    "اتلسم": 18,
+    "نولسم": 19,
+    "شلم": 20,
+    "یوویشتم": 21,
+    "دوویشتم": 22,
 }
 _PD_EN_BEFORE = {"police", "security", "municipal", "city", "pd", "nahia", "nahiya", "nahiyah", "precinct"}
 _MAX_PD = 22
@@ -446,7 +600,7 @@ def _mark_roads(mentions: list[_Mention], words: list[str]) -> None:
         if _neighbour_token(words, m.end, 1) in _ROAD_WORDS or _neighbour_token(words, m.start - 1, -1) in _ROAD_WORDS:
             m.road = True
     for _ in range(2):  # "Kabul-Jalalabad highway": both ends
-        for a, b in zip(mentions, mentions[1:]):
+        for a, b in zip(mentions, mentions[1:], strict=False):
             if _adjacent(words, a, b) and (a.road or b.road):
                 a.road = b.road = True
 
@@ -455,7 +609,7 @@ _PLURAL_DISTRICTS = {"districts"} | _norm_set({"ولسوالیها", "ولسوا
 
 
 def _spread_plural_markers(mentions: list[_Mention], words: list[str]) -> None:
-    """"Shutul and Paryan districts", "ولسوالی‌های ورسج و فرخار": every listed name is a district."""
+    """ "Shutul and Paryan districts", "ولسوالی‌های ورسج و فرخار": every listed name is a district."""
     for k, m in enumerate(mentions):
         if m.marker != "district":
             continue
@@ -469,7 +623,11 @@ def _spread_plural_markers(mentions: list[_Mention], words: list[str]) -> None:
                 j -= 1
         if before in _PLURAL_DISTRICTS or (before in _PLURAL and before2 in _AR_DISTRICT):
             j = k
-            while j + 1 < len(mentions) and _adjacent(words, mentions[j], mentions[j + 1]) and mentions[j + 1].marker is None:
+            while (
+                j + 1 < len(mentions)
+                and _adjacent(words, mentions[j], mentions[j + 1])
+                and mentions[j + 1].marker is None
+            ):
                 mentions[j + 1].marker = "district"
                 j += 1
 
@@ -667,8 +825,14 @@ def _read_mention(m: _Mention, g: Gazetteer) -> _Reading:
         # A bare spelling of a capital that shares its province's name (قندز, Kabulo): the province.
         return _Reading(m, {g.districts[next(iter(capitals))].parent}, {}, 9, "province", False)
     if dist:
-        return _Reading(m, set(), ddict(dist + [p for p in place if p.adm2_pcode in {d.adm2_pcode for d in dist}]),
-                        _T_NAME, "name", m.marker is not None)
+        return _Reading(
+            m,
+            set(),
+            ddict(dist + [p for p in place if p.adm2_pcode in {d.adm2_pcode for d in dist}]),
+            _T_NAME,
+            "name",
+            m.marker is not None,
+        )
     return _Reading(m, set(), ddict(place), _T_PLACE, "place", m.marker is not None)
 
 
@@ -760,7 +924,9 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
                     if len(d) == 1:
                         dd = d.pop()
                         town = g.towns.get(dd)
-                        cities.append(_Reading(ms, set(), {dd: town if town and town.centre else cands[0]}, _T_PD, "city", True))
+                        cities.append(
+                            _Reading(ms, set(), {dd: town if town and town.centre else cands[0]}, _T_PD, "city", True)
+                        )
         if not cities and _says_the_capital(text):
             d = g.centre_of["AF01"]
             cities.append(_Reading(_Mention(0, 0, "the capital", ()), set(), {d: g.towns[d]}, _T_PD, "city", True))
@@ -804,7 +970,10 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
             near_hits: dict[str, tuple[Entry, _Reading]] = {}
             for r in top:
                 for e in _closest_within(key_from_tokens(r.mention.text.split()), conflict, g):
-                    near_hits[e.adm2_pcode] = (e, _Reading(r.mention, set(), {e.adm2_pcode: e}, r.tier, r.why, r.strong))
+                    near_hits[e.adm2_pcode] = (
+                        e,
+                        _Reading(r.mention, set(), {e.adm2_pcode: e}, r.tier, r.why, r.strong),
+                    )
             if len(near_hits) == 1:
                 d, (e, r) = next(iter(near_hits.items()))
                 r.mention.fuzzy, r.mention.how = True, "close spelling"
@@ -882,15 +1051,21 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
             return _district_result(g, e, d, desc + extra, place_ok=place_ok)
         # Several districts in one province: prefer the one a marked mention named.
         names = ", ".join(g.districts[d].name for d in sorted(cands))
-        return _province_result(g, pc, f"province '{g.provinces[pc].name}': several districts named ({names}), "
-                                "none preferred", _candidates(g, cands))
+        return _province_result(
+            g,
+            pc,
+            f"province '{g.provinces[pc].name}': several districts named ({names}), none preferred",
+            _candidates(g, cands),
+        )
 
     if pd_num is not None and not all_prov:
         return GeocodeResult(geocode_note=f"police district {pd_num} named without a city")
     if not readings and road_prov:
-        return GeocodeResult(geocode_status=AMBIGUOUS, geocode_candidates=_candidates(g, road_prov),
-                             geocode_note=f"only the ends of a named road ({', '.join(road_names)}); the road crosses "
-                             "other provinces")
+        return GeocodeResult(
+            geocode_status=AMBIGUOUS,
+            geocode_candidates=_candidates(g, road_prov),
+            geocode_note=f"only the ends of a named road ({', '.join(road_names)}); the road crosses other provinces",
+        )
     if not readings and text and _says_the_capital(text):
         d = g.centre_of["AF01"]
         town = g.towns[d]
@@ -902,14 +1077,16 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
         if r is not None:
             shared = [e for e in r.mention.entries if e.kind in ("district", "place") and e.adm1_pcode == pc]
             if shared:
-                note += f"; the district '{g.districts[shared[0].adm2_pcode].name}' shares the name, not chosen " \
-                        "without 'city' or a district marker"
+                note += (
+                    f"; the district '{g.districts[shared[0].adm2_pcode].name}' shares the name, not chosen "
+                    "without 'city' or a district marker"
+                )
             elif not any(e.kind == "province" and e.source in ("name", "Dari name") for e in r.mention.entries):
                 note += f" (as '{r.mention.text}')"
         else:
             note += " (from the admin1 hint)"
         if pd_num is not None:
-            note += f"; police district {pd_num} named but no city recognised"
+            note += f"; a numbered district ({pd_num}) is named but no city with police districts was recognised"
         others = sorted(weak_prov - {pc})
         if others:
             note += "; also named: " + ", ".join(g.provinces[p].name for p in others)
@@ -917,8 +1094,11 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
             note += "; road ends named: " + ", ".join(road_names)
         return _province_result(g, pc, note)
     if len(all_prov) > 1:
-        return GeocodeResult(geocode_status=AMBIGUOUS, geocode_candidates=_candidates(g, all_prov),
-                             geocode_note=f"{len(all_prov)} provinces named and no district settles which")
+        return GeocodeResult(
+            geocode_status=AMBIGUOUS,
+            geocode_candidates=_candidates(g, all_prov),
+            geocode_note=f"{len(all_prov)} provinces named and no district settles which",
+        )
     if (not text or not text.strip()) and not (admin1 or admin2):
         return GeocodeResult(geocode_note="no place text")
     if not text or not text.strip():
@@ -931,8 +1111,12 @@ def _says_the_capital(text: str) -> bool:
     for i, t in enumerate(words):
         if t in _THE_CAPITAL and not (i + 1 < len(words) and words[i + 1] in _AR_PROVINCE):
             return True
-        if t == "capital" and i > 0 and words[i - 1] in ("the", "afghan", "country", "countrys", "afghanistans") \
-                and not (i + 1 < len(words) and words[i + 1] in ("of", "city")):
+        if (
+            t == "capital"
+            and i > 0
+            and words[i - 1] in ("the", "afghan", "country", "countrys", "afghanistans")
+            and not (i + 1 < len(words) and words[i + 1] in ("of", "city"))
+        ):
             return True
     return False
 
@@ -1033,8 +1217,13 @@ def geocode(
     >>> out["adm2_pcode"].tolist(), out["geocode_status"].tolist()
     (['AF0804', 'AF3201', ''], ['matched', 'matched', 'unresolved'])
     """
-    for name, col in (("text_column", text_column), ("admin1_column", admin1_column),
-                      ("admin2_column", admin2_column), ("lat_column", lat_column), ("lon_column", lon_column)):
+    for name, col in (
+        ("text_column", text_column),
+        ("admin1_column", admin1_column),
+        ("admin2_column", admin2_column),
+        ("lat_column", lat_column),
+        ("lon_column", lon_column),
+    ):
         if col is not None and col not in frame.columns:
             raise InputError(f"{name}={col!r} is not a column; available columns: {list(frame.columns)}", field=col)
     if (lat_column is None) != (lon_column is None):
@@ -1044,7 +1233,7 @@ def geocode(
     texts = [_clean(v) for v in frame[text_column].tolist()]
     a1 = [_clean(v) for v in frame[admin1_column].tolist()] if admin1_column else [""] * n
     a2 = [_clean(v) for v in frame[admin2_column].tolist()] if admin2_column else [""] * n
-    keys = list(zip(texts, a1, a2))
+    keys = list(zip(texts, a1, a2, strict=False))
     unique = list(dict.fromkeys(keys))
     it = unique
     if progress:
@@ -1063,8 +1252,8 @@ def geocode(
     clash = [c for c in GEOCODE_COLUMNS if c in out.columns]
     if clash:
         out = out.rename(columns={c: INPUT_PREFIX + c for c in clash})
-    cols = list(zip(*(astuple(r) for r in results))) if results else [[] for _ in GEOCODE_COLUMNS]
-    for name, values in zip(GEOCODE_COLUMNS, cols):
+    cols = list(zip(*(astuple(r) for r in results), strict=False)) if results else [[] for _ in GEOCODE_COLUMNS]
+    for name, values in zip(GEOCODE_COLUMNS, cols, strict=False):
         if name in ("latitude", "longitude"):
             out[name] = pd.array(list(values), dtype="float64")
         elif name == "geo_precision":
@@ -1113,11 +1302,27 @@ def _with_coordinates(results: list[GeocodeResult], lon: np.ndarray, lat: np.nda
             if d not in codes and pc not in codes:
                 disagree = True
         if disagree:
-            text_ans = r.geocode_candidates if r.geocode_status == AMBIGUOUS else _candidates(g, [r.adm2_pcode or r.adm1_pcode])
+            text_ans = (
+                r.geocode_candidates
+                if r.geocode_status == AMBIGUOUS
+                else _candidates(g, [r.adm2_pcode or r.adm1_pcode])
+            )
             parts.append(f"FLAG: the stated names disagree with the coordinates (text gives {text_ans})")
             cand = text_ans
-        out.append(GeocodeResult(pc, g.provinces[pc].name, d, g.districts[d].name, float(y), float(x),
-                                 PRECISION_PLACE, MATCHED, cand, "; ".join(parts)))
+        out.append(
+            GeocodeResult(
+                pc,
+                g.provinces[pc].name,
+                d,
+                g.districts[d].name,
+                float(y),
+                float(x),
+                PRECISION_PLACE,
+                MATCHED,
+                cand,
+                "; ".join(parts),
+            )
+        )
     return out
 
 

@@ -125,7 +125,7 @@ def _snap(missed, lon_a, lat_a, districts, adm1, adm2, note) -> None:
     pcodes = districts["pcode"].to_numpy(dtype=object)
     parents = districts["adm1_pcode"].to_numpy(dtype=object)
     best: dict[int, tuple[float, str, int]] = {}
-    for p, q, d in zip(pt_i, poly_i, dist):
+    for p, q, d in zip(pt_i, poly_i, dist, strict=False):
         cand = (round(float(d), 3), str(pcodes[q]), int(q))
         if p not in best or cand < best[p]:
             best[p] = cand

@@ -69,8 +69,8 @@ def reported(src: Path) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     by_name = {u.name: p for p, u in g.provinces.items()}
     by_pair = {(u.parent, u.name): p for p, u in g.districts.items()}
     t1 = df["province"].map(lambda x: by_name.get(x, ""))
-    t2 = pd.Series([by_pair.get((a, b), "") if b else "" for a, b in zip(t1, df["district"])])
-    unknown = [(a, b) for a, b, c in zip(df["province"], df["district"], t2) if b and not c]
+    t2 = pd.Series([by_pair.get((a, b), "") if b else "" for a, b in zip(t1, df["district"], strict=False)])
+    unknown = [(a, b) for a, b, c in zip(df["province"], df["district"], t2, strict=False) if b and not c]
     if unknown:
         raise SystemExit(f"curated names not in the gazetteer: {unknown}")
     return df, t1, t2
@@ -104,16 +104,36 @@ def main(argv: list[str] | None = None) -> int:
     rep, r1, r2 = reported(src)
     results.append(run("reported: location_text", rep, r1, r2, text_column="location_text"))
     en = rep["location_text_en"] != ""
-    results.append(run("reported: location_text_en", rep[en].reset_index(drop=True), r1[en], r2[en],
-                       text_column="location_text_en"))
+    results.append(
+        run(
+            "reported: location_text_en", rep[en].reset_index(drop=True), r1[en], r2[en], text_column="location_text_en"
+        )
+    )
     u, u1, u2 = ucdp(src)
     with_name = u["adm_2"].str.strip() != ""
-    results.append(run("UCDP: adm_2 text vs point", u[with_name].reset_index(drop=True), u1[with_name], u2[with_name],
-                       text_column="adm_2"))
-    results.append(run("UCDP: coordinates only", u.assign(_empty=""), u1, u2, text_column="_empty",
-                       lat_column="latitude", lon_column="longitude"))
-    flagged = run("UCDP: adm_2 + coordinates", u, u1, u2, text_column="adm_2", lat_column="latitude",
-                  lon_column="longitude")
+    results.append(
+        run(
+            "UCDP: adm_2 text vs point",
+            u[with_name].reset_index(drop=True),
+            u1[with_name],
+            u2[with_name],
+            text_column="adm_2",
+        )
+    )
+    results.append(
+        run(
+            "UCDP: coordinates only",
+            u.assign(_empty=""),
+            u1,
+            u2,
+            text_column="_empty",
+            lat_column="latitude",
+            lon_column="longitude",
+        )
+    )
+    flagged = run(
+        "UCDP: adm_2 + coordinates", u, u1, u2, text_column="adm_2", lat_column="latitude", lon_column="longitude"
+    )
     n_flag = int(flagged["_out"]["geocode_note"].str.contains("FLAG").sum())
 
     # Speed: the reported texts repeated to 20,000 rows (fresh cache for the first pass).
@@ -130,16 +150,20 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(head))
     for r in results:
         s = r["status"]
-        print(f"{r['label']:32} {r['rows']:>5} {r['provinces_right_pct']!s:>6} {r['districts_right_pct']!s:>6} "
-              f"{r['rows_with_district']:>5} {r['confident_wrong']:>5}  {s['matched']}/{s['ambiguous']}/{s['unresolved']}")
+        print(
+            f"{r['label']:32} {r['rows']:>5} {r['provinces_right_pct']!s:>6} {r['districts_right_pct']!s:>6} "
+            f"{r['rows_with_district']:>5} {r['confident_wrong']:>5}  {s['matched']}/{s['ambiguous']}/{s['unresolved']}"
+        )
     print(f"\nUCDP rows where the adm_2 text disagrees with the coordinates (flagged): {n_flag} of {len(u)}")
     print(f"speed: {speed} rows/s on 20,000 rows of repeated reported place texts")
     if args.show_errors:
         for r in results:
             for i in r["_wrong_rows"]:
                 o = r["_out"].iloc[i]
-                print(f"WRONG [{r['label']}] row {i}: {o.get('location_text', o.get('adm_2', ''))!r} -> "
-                      f"{o['adm1_pcode']} {o['adm2_pcode']} ({o['geocode_note']})")
+                print(
+                    f"WRONG [{r['label']}] row {i}: {o.get('location_text', o.get('adm_2', ''))!r} -> "
+                    f"{o['adm1_pcode']} {o['adm2_pcode']} ({o['geocode_note']})"
+                )
     if args.json:
         payload = {
             "results": [{k: v for k, v in r.items() if not k.startswith("_")} for r in results],

@@ -101,8 +101,19 @@ def test_every_neighbourhood_is_in_a_real_district(gaz):
 
 def test_repeated_district_names_keep_both_units(gaz):
     # SOURCES.md: 11 district names occur twice in different provinces.
-    repeated = ["Arghandab", "Baharak", "Dawlat Abad", "Fayzabad", "Jaghatu", "Jani Khel", "Kohistan", "Muqur",
-                "Qara Bagh", "Surobi", "Tagab"]
+    repeated = [
+        "Arghandab",
+        "Baharak",
+        "Dawlat Abad",
+        "Fayzabad",
+        "Jaghatu",
+        "Jani Khel",
+        "Kohistan",
+        "Muqur",
+        "Qara Bagh",
+        "Surobi",
+        "Tagab",
+    ]
     for name in repeated:
         provinces = {e.adm1_pcode for e in gaz.lookup(name_key(name)) if e.kind == "district"}
         assert len(provinces) == 2, (name, provinces)

@@ -24,8 +24,8 @@ from geo.schema import GEOCODE_COLUMNS, PRECISION_DISTRICT, PRECISION_PLACE, PRE
 def names():
     p = load_provinces()
     d = load_districts()
-    prov = dict(zip(p["name_en"], p["pcode"]))
-    dist = {(a, b): c for a, b, c in zip(d["adm1_name_en"], d["name_en"], d["pcode"])}
+    prov = dict(zip(p["name_en"], p["pcode"], strict=False))
+    dist = {(a, b): c for a, b, c in zip(d["adm1_name_en"], d["name_en"], d["pcode"], strict=False)}
     return prov, dist
 
 
@@ -357,8 +357,9 @@ def test_missing_coordinate_column_raises():
 
 def test_frame_keeps_every_row_and_column_in_order():
     texts = ["Khinj", "", None, "Fayzabad", "Tehran", "PD-14, Herat City", "Khinj", "Panjshir province"]
-    frame = pd.DataFrame({"id": range(len(texts)), "location": texts, "extra": list("abcdefgh")},
-                         index=[10, 11, 12, 13, 14, 15, 16, 17])
+    frame = pd.DataFrame(
+        {"id": range(len(texts)), "location": texts, "extra": list("abcdefgh")}, index=[10, 11, 12, 13, 14, 15, 16, 17]
+    )
     before = frame.copy()
     out = geocode(frame)
     pd.testing.assert_frame_equal(frame, before)  # input not mutated
@@ -366,7 +367,14 @@ def test_frame_keeps_every_row_and_column_in_order():
     assert out.index.tolist() == frame.index.tolist()
     assert out["id"].tolist() == list(range(len(texts)))
     assert out["geocode_status"].tolist() == [
-        "matched", "unresolved", "unresolved", "ambiguous", "unresolved", "matched", "matched", "matched"
+        "matched",
+        "unresolved",
+        "unresolved",
+        "ambiguous",
+        "unresolved",
+        "matched",
+        "matched",
+        "matched",
     ]
     assert out["adm2_pcode"].tolist()[0] == out["adm2_pcode"].tolist()[6] != ""
     assert str(out["geo_precision"].dtype) == "Int64"
@@ -479,7 +487,8 @@ def test_two_districts_listed_give_the_province(text, names):
 
 
 @pytest.mark.parametrize(
-    "text", ["in the 13th district of the capital", "ناحیه سیزدهم پایتخت", "في العاصمة الأفغانية كابل", "in the capital"]
+    "text",
+    ["in the 13th district of the capital", "ناحیه سیزدهم پایتخت", "في العاصمة الأفغانية كابل", "in the capital"],
 )
 def test_the_capital_is_kabul_city(text, names):
     assert_district(geocode_text(text), names, "Kabul", "Kabul")

@@ -49,7 +49,7 @@ def test_vectorised_one_row_per_point_in_order():
 
 def _shared_vertex(districts, code):
     """A vertex that lies on the boundary of ``code`` and of a neighbour, from the real geometry."""
-    geoms = dict(zip(districts["pcode"], districts.geometry))
+    geoms = dict(zip(districts["pcode"], districts.geometry, strict=False))
     mine = geoms[code]
     coords = shapely.get_coordinates(mine.exterior)
     for other_code, other in geoms.items():
@@ -75,7 +75,7 @@ def test_point_on_shared_border_vertex_goes_to_lowest_pcode(districts):
 
 def test_point_on_shared_edge_is_not_dropped(districts):
     # The midpoint of a segment both districts share, taken from the real coordinates.
-    geoms = dict(zip(districts["pcode"], districts.geometry))
+    geoms = dict(zip(districts["pcode"], districts.geometry, strict=False))
     a = geoms["AF0101"]
     for code, other in geoms.items():
         if code == "AF0101" or not a.touches(other):
