@@ -37,9 +37,10 @@ from urllib.parse import urlsplit
 import folium
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement
+from branca.element import CssLink, Element, JavascriptLink, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
+from folium.elements import ElementAddToElement
 from folium.plugins import MarkerCluster
 from folium.template import Template
 
@@ -160,7 +161,42 @@ def _json(value: Any) -> str:
 # --------------------------------------------------------------------------- map elements
 
 
-class _Attribution(MacroElement):
+class _RawText(Element):
+    """Text that is already rendered. Unlike ``Element(text)``, it is not parsed again as a Jinja template:
+    that would cost a quarter of a second on a 2 MB script, and would run any ``{{ }}`` in it."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+class _RenderOnce:
+    """Mixin for our elements: render header/html/script macros once, straight into the figure."""
+
+    def render(self, **kwargs):
+        figure = self.get_root()
+        for name, url in getattr(self, "default_js", []):
+            figure.header.add_child(JavascriptLink(url), name=name)
+        for name, url in getattr(self, "default_css", []):
+            figure.header.add_child(CssLink(url), name=name)
+        if isinstance(self, Layer) and self.show:
+            self.add_child(
+                ElementAddToElement(element_name=self.get_name(), element_parent_name=self._parent.get_name()),
+                name=self.get_name() + "_add",
+            )
+        module = self._template.module
+        for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+            macro = module.__dict__.get(part)
+            if macro is not None:
+                target.add_child(_RawText(macro(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class _Attribution(_RenderOnce, MacroElement):
     """Adds the project's attribution (boundaries, places, events) to the map's attribution control."""
 
     _template = Template(
@@ -177,7 +213,7 @@ class _Attribution(MacroElement):
         self.text_json = _json(escape_text(text))
 
 
-class CompactPolygons(Layer):
+class CompactPolygons(_RenderOnce, Layer):
     """A polygon layer sent as integer deltas (a fraction of GeoJSON's size), with per-feature style and tooltip.
 
     ``features`` is a list of ``(geometry, style, tooltip_html, label_html)``;
@@ -266,7 +302,7 @@ def _encode_geometry(geom: Any, scale: int) -> list[list[list[int]]]:
     return out
 
 
-class EventPoints(JSCSSMixin, Layer):
+class EventPoints(_RenderOnce, JSCSSMixin, Layer):
     """Event points coloured by group, in a marker cluster when many; popups as JSON strings.
 
     ``points`` is an (n, 4) integer array ``lat*scale, lon*scale, group index, count``;
@@ -331,7 +367,7 @@ class EventPoints(JSCSSMixin, Layer):
         self.cluster = cluster
 
 
-class Legend(MacroElement):
+class Legend(_RenderOnce, MacroElement):
     """A legend control (bottom right) from escaped HTML."""
 
     _template = Template(
