@@ -648,7 +648,7 @@ def _all_periods(labels: pd.Series, freq: str) -> list[str]:
     return [str(p) for p in pd.period_range(min(values), max(values), freq=freq)]
 
 
-def legend_control(title: str, entries: list[tuple[str, str]], note: str = "", *, position: str = "bottomleft"):
+def legend_control(title: str, entries: list[tuple[str, str]], note: str = "", *, position: str = "topright"):
     """A Leaflet control listing ``(label, colour)`` entries, as a folium element to add to a map.
 
     A control (not page HTML) so it shows wherever the map is rendered,
@@ -658,15 +658,18 @@ def legend_control(title: str, entries: list[tuple[str, str]], note: str = "", *
     from jinja2 import Template
 
     rows = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;background:{color};'
-        f'border:1px solid #555"></span>{html.escape(label)}</div>'
+        f'<div style="break-inside:avoid"><span style="display:inline-block;width:14px;height:10px;'
+        f'margin-right:6px;background:{color};border:1px solid #555"></span>{html.escape(label)}</div>'
         for label, color in entries
     )
+    columns = 1 if len(entries) <= 8 else 2 if len(entries) <= 24 else 3
     body = (
-        f'<div style="background:white;padding:6px 8px;border:1px solid #999;border-radius:4px;'
-        f'font:12px/1.35 sans-serif;max-height:40vh;overflow:auto"><b>{html.escape(title)}</b>{rows}'
-        + (f'<div style="color:#555;margin-top:4px;max-width:180px">{html.escape(note)}</div>' if note else "")
-        + "</div>"
+        '<details open style="background:white;padding:6px 8px;border:1px solid #999;border-radius:4px;'
+        'font:12px/1.35 sans-serif;max-height:60vh;overflow:auto">'
+        f'<summary style="cursor:pointer"><b>{html.escape(title)}</b></summary>'
+        f'<div style="columns:{columns};column-gap:12px">{rows}</div>'
+        + (f'<div style="color:#555;margin-top:4px;max-width:220px">{html.escape(note)}</div>' if note else "")
+        + "</details>"
     )
     element = MacroElement()
     element._name = "Legend"
@@ -994,7 +997,9 @@ def timeline_map(
             ),
             # The popup HTML was escaped in Python (timeline_features).
             on_each_feature=JsCode("function (feature, layer) { layer.bindPopup(feature.properties.popup); }"),
-        ).add_to(m)
+        )
+        timeline.control = False  # the slider drives it; a layer-control entry would only confuse
+        timeline.add_to(m)
         TimelineSlider(
             auto_play=False,
             date_options="YYYY-MM-DD",
@@ -1002,4 +1007,10 @@ def timeline_map(
             show_ticks=False,
             playback_duration=20000,
         ).add_timelines(timeline).add_to(m)
+        present = set(_clean(events).loc[lambda f: f["exact"], "group"])
+        legend_control(
+            "Group",
+            [(g, GROUP_COLORS[g]) for g in GROUPS if g in present],
+            "Events with district coordinates only.",
+        ).add_to(m)
     return finalize(m)

@@ -37,7 +37,7 @@ from pages import common
 MAP_HEIGHT = 560
 
 #: Session-state keys of this page's widgets.
-K_FREQ, K_ORIGIN, K_CUMULATIVE = "spread_freq", "spread_origin", "spread_cumulative"
+K_FREQ, K_ORIGIN, K_CUMULATIVE, K_MAP = "spread_freq", "spread_origin", "spread_cumulative", "spread_map"
 
 #: The URL parameter holding the period.
 FREQ_PARAM = "freq"
@@ -72,6 +72,7 @@ district_names = dict(zip(districts["pcode"], districts["name_en"], strict=True)
 st.title("Spread")
 if K_FREQ not in st.session_state:
     st.session_state[K_FREQ] = _initial_freq()
+st.session_state.setdefault(K_MAP, "first")
 
 with st.container(key="spread-sentence"):
     st.subheader(common.md_text(period_sentence(events, filters=filters)), anchor=False)
@@ -92,8 +93,9 @@ origin_choice = controls[1].selectbox(
     ["default"] + list(province_names),
     key=K_ORIGIN,
     format_func=lambda c: DEFAULT_ORIGIN.name + " (default)" if c == "default" else f"{province_names[c]} ({c})",
-    help="west_km: geodesic distance (WGS84 ellipsoid) from this point along its parallel to the westmost "
-    "event's longitude; negative when all events lie east of it. A province is measured from its label point.",
+    help="west_km: geodesic distance (WGS84 ellipsoid) from this point to the point on its parallel at the "
+    "westmost event's longitude; negative when all events lie east of it. A province is measured from its "
+    "label point.",
 )
 cumulative = controls[2].toggle(
     "Animation keeps past events", value=True, key=K_CUMULATIVE, help="Off: each event shows on its day only."
@@ -120,9 +122,10 @@ placed = (events["adm1_pcode"].fillna("") != "").sum()
 k1, k2, k3, k4 = st.columns(4)
 k1.metric(f"Active {FREQS[freq]}s", f"{len(active):,} of {len(metrics):,}")
 k2.metric(
-    "Provinces first active in the selection",
+    "New provinces",
     f"{len(new_p):,}",
-    help=", ".join(f"{province_names.get(p, p)} ({p})" for p in new_p) or "none",
+    help="First activity ever (for the selected groups) falls in the selected dates: "
+    + (", ".join(f"{province_names.get(p, p)} ({p})" for p in new_p) or "none"),
 )
 k3.metric(
     "Westmost reach",
@@ -157,8 +160,26 @@ notes.append(f"{n_statements:,} group statement{'s' if n_statements != 1 else ''
 st.caption(" · ".join(notes))
 
 # ------------------------------------------------------------------ maps
-tab_first, tab_play = st.tabs(["First activity and mean centre", "Animation"])
-with tab_first:
+# One map at a time: Leaflet cannot size a map drawn in a hidden tab, and each map is one more iframe.
+map_view = st.segmented_control(
+    "Map",
+    ["first", "animation"],
+    key=K_MAP,
+    required=True,
+    format_func={"first": "First activity and mean centre", "animation": "Animation"}.get,
+)
+if map_view == "animation":
+    n_exact = int(metrics["exact_events"].sum())
+    st.caption(
+        f"Press play: the {n_exact:,} events with district coordinates appear in date order, coloured by group. "
+        "Events known only to province level cannot be placed and are not animated."
+    )
+    try:
+        tmap = timeline_map(events, provinces=provinces, cumulative=cumulative, basemap=view.basemap)
+        st_folium(tmap, key="spread-timeline", returned_objects=[], use_container_width=True, height=MAP_HEIGHT)
+    except AfgMapError as exc:
+        st.error(common.md_text(exc), icon=":material/error:")
+else:
     st.caption(
         f"Districts (and, in the layer control, provinces) active in the selection, shaded by the {FREQS[freq]} "
         "of their first activity ever for the selected groups; the red line joins the mean centre of each "
@@ -176,17 +197,6 @@ with tab_first:
             basemap=view.basemap,
         )
         st_folium(fmap, key="spread-first-activity", returned_objects=[], use_container_width=True, height=MAP_HEIGHT)
-    except AfgMapError as exc:
-        st.error(common.md_text(exc), icon=":material/error:")
-with tab_play:
-    n_exact = int(metrics["exact_events"].sum())
-    st.caption(
-        f"Press play: the {n_exact:,} events with district coordinates appear in date order, coloured by group. "
-        "Events known only to province level cannot be placed and are not animated."
-    )
-    try:
-        tmap = timeline_map(events, provinces=provinces, cumulative=cumulative, basemap=view.basemap)
-        st_folium(tmap, key="spread-timeline", returned_objects=[], use_container_width=True, height=MAP_HEIGHT)
     except AfgMapError as exc:
         st.error(common.md_text(exc), icon=":material/error:")
 
@@ -214,7 +224,7 @@ spread_long = metrics.melt(
     id_vars=["period"], value_vars=["provinces", "cumulative_provinces"], var_name="measure", value_name="count"
 )
 spread_long["measure"] = spread_long["measure"].map(
-    {"provinces": "active this period", "cumulative_provinces": "active ever (to date)"}
+    {"provinces": "this period", "cumulative_provinces": "ever, to date"}
 )
 chart_provinces = (
     alt.Chart(spread_long, title="Provinces")
@@ -228,11 +238,11 @@ chart_provinces = (
 )
 reach_frame = metrics[["period", "west_km", "westmost_district", "exact_events"]].dropna(subset=["west_km"])
 chart_reach = (
-    alt.Chart(reach_frame, title=f"Westward reach from {origin.name} (km)")
+    alt.Chart(reach_frame, title="Westward reach (km)")
     .mark_line(point=True, color="#d62728")
     .encode(
         x=x,
-        y=alt.Y("west_km:Q", title="km west"),
+        y=alt.Y("west_km:Q", title=f"km west of {origin.name}"),
         tooltip=["period", alt.Tooltip("west_km:Q", format=",.0f"), "westmost_district", "exact_events"],
     )
 )
