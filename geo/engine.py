@@ -166,8 +166,9 @@ def combine_aggregates(parts: list[pd.DataFrame]) -> pd.DataFrame:
     >>> a = pd.DataFrame({"adm1_pcode": ["AF08"], "adm2_pcode": ["AF0801"], "events": [2], "fatalities": [3],
     ...     "first_date": pd.to_datetime(["2024-01-02"]), "last_date": pd.to_datetime(["2024-02-01"]), "groups": ["NRF"]})
     >>> b = a.assign(events=[1], fatalities=[0], first_date=pd.to_datetime(["2023-05-01"]), groups=["AFF, Unknown"])
-    >>> combine_aggregates([a, b]).loc[0, ["events", "fatalities", "groups"]].tolist()
-    [3, 3, 'NRF, AFF, Unknown']
+    >>> row = combine_aggregates([a, b]).iloc[0]
+    >>> int(row["events"]), int(row["fatalities"]), str(row["first_date"].date()), row["groups"]
+    (3, 3, '2023-05-01', 'NRF, AFF, Unknown')
     """
     parts = [p for p in parts if len(p)]
     if not parts:
@@ -210,7 +211,14 @@ def _run_dask(data, *, name, fmt, max_bytes, today, scheduler, npartitions, work
     if scheduler:
         client = Client(scheduler)
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None)
+        # Listen on this machine only; the scheduler's dashboard picks a free local port.
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address="127.0.0.1:0",
+            **({"host": "127.0.0.1"} if processes else {}),
+        )
         client = Client(cluster)
     try:
         futures = client.map(
@@ -330,7 +338,8 @@ def _stitch(parts, pieces) -> tuple[pd.DataFrame, pd.DataFrame]:
             rej["reason"] = pd.Series(reasons, index=rej.index, dtype=rej["reason"].dtype)
             rej["source_row"] = local + piece["offset"]
         reject_frames.append(rej)
-    rejects = pd.concat(reject_frames, ignore_index=True)
+    # Pieces without rejects carry empty columns of another dtype: leave them out of the concatenation.
+    rejects = pd.concat([r for r in reject_frames if len(r)] or reject_frames[:1], ignore_index=True)
 
     frames = [p.events for p in parts]
     nonempty = [f for f in frames if len(f)]
