@@ -257,6 +257,72 @@ _ADMIN_WORDS = re.compile(
     r"ولسوالی|مرکز|حکومت|علاکه|کریه|ولایت"
 )
 
+#: GeoNames village names that are everyday words or people's names in reports
+#: ("لاش" corpse, "نیک" good, "کوتوال" police chief, "خوش آمد" welcome, "قراول" guard,
+#: "Ghulam Ali", "Ibrahim Khan"): not indexed as places.
+COMMON_WORD_PLACES: frozenset[str] = frozenset(
+    {
+        "لاش",
+        "نیک",
+        "شیوه",
+        "قراول",
+        "زیرکی",
+        "خوش آمد",
+        "کوتوال",
+        "ده نو",
+        "ده کلان",
+        "کلان ده",
+        "لنگر",
+        "چنار",
+        "مشهد",
+        "میری",
+        "کندی",
+        "تاتار",
+        "صناعتی",
+        "غلام علی",
+        "ابراهیم خان",
+        "علی شیر",
+        "حاجی خیل",
+        "ماما خیل",
+        "سلام خیل",
+        "میران",
+        "شهران",
+        "دهی",
+        "مرج",
+        "لعل",
+        "نری",
+        "نکه",
+        "کږه",
+        "کهی",
+        "کائی",
+        "Ghulam Ali",
+        "Ibrahim Khan",
+        "Haji Khel",
+        "Mama Khel",
+        "Ali Sher",
+        "Salam Khel",
+        "Langar",
+        "Chinar",
+        "Miran",
+        "Kotowal",
+        "Kotwal",
+        "Mashhad",
+        "Dehi",
+        "Tatar",
+        "Qarawul",
+        "Karaul",
+        "Shahran",
+        "Deh-e Now",
+        "Kalan Deh",
+        "Nayak",
+        "Miray",
+        "Lash",
+        "Kai",
+        "Ka'i",
+        "March",
+    }
+)
+
 #: Latin tokens dropped from keys: izafe and conjunctions (Pul-e-Hisar, Tala wa Barfak,
 #: Khost-o-Firing, Jabal-us-Saraj).
 _DROP_TOKENS = frozenset(
@@ -656,11 +722,11 @@ def _build(folder: str) -> Gazetteer:
         alts = [a for a in _split(r.alt_names_latin) if not a.islower() and len(a) >= 4]
         alts += [a for a in _split(r.alt_names_arabic_script) if len(a.replace(" ", "")) >= 3]
         alts = [a for a in alts if not _ADMIN_WORDS.search(normalize_text(a))]
-        for spelling in own:
+        for is_alt, spelling in [(False, x) for x in own] + [(True, x) for x in alts]:
+            k = name_key(spelling)
+            if k in _COMMON_KEYS or (is_alt and k in admin_keys):
+                continue
             add(spelling, kw)
-        for spelling in alts:
-            if name_key(spelling) not in admin_keys:
-                add(spelling, kw)
 
     frozen = {k: tuple(v) for k, v in index.items()}
     dkeys = tuple(k for k, v in frozen.items() if any(e.kind == "district" for e in v))
@@ -675,6 +741,7 @@ def _build(folder: str) -> Gazetteer:
 
 
 WEAK_KEYS: frozenset[str] = frozenset(name_key(w) for w in WEAK_NAMES)
+_COMMON_KEYS: frozenset[str] = frozenset(name_key(w) for w in COMMON_WORD_PLACES)
 
 
 def load_gazetteer() -> Gazetteer:

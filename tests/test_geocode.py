@@ -504,3 +504,12 @@ def test_english_words_that_are_alternate_names_are_ignored(names):
     r = geocode_text("Taliban district chief said the firing started in March in Shotul")
     assert_district(r, names, "Panjsher", "Shutul")
     assert geocode_text("the Taliban district governor").geocode_status == "unresolved"
+
+
+@pytest.mark.parametrize("text", ["قراول طالبان", "لاش سه جنگجو", "خوش آمد", "commander Ghulam Ali"])
+def test_village_names_that_are_common_words_are_not_places(text):
+    assert geocode_text(text).geocode_status == "unresolved"
+
+
+def test_person_named_like_a_village_does_not_move_the_answer(names):
+    assert_district(geocode_text("commander Ghulam Ali was killed in Nahrin district"), names, "Baghlan", "Nahrin")
