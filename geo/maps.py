@@ -201,6 +201,9 @@ class _Attribution(_RenderOnce, MacroElement):
 
     _template = Template(
         """
+        {% macro header(this, kwargs) %}
+        <style>.leaflet-control-attribution {font-size: 10px; line-height: 1.3;}</style>
+        {% endmacro %}
         {% macro script(this, kwargs) %}
             {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text_json }});
         {% endmacro %}
