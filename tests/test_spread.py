@@ -6,31 +6,38 @@ never by calling the function under test.
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 from pyproj import Geod
 from shapely.geometry import Point
+from streamlit.testing.v1 import AppTest
 
-from geo import cli
-from geo.boundaries import load_districts
-from geo.errors import InputError
+from geo import assets, cli, settings
+from geo.boundaries import load_districts, load_provinces
+from geo.errors import DownloadError, InputError
 from geo.events import load_events
 from geo.filters import Filters, apply_filters, summarize
 from geo.settings import WESTERN_PROVINCES
 from geo.spread import (
     BAZARAK,
     first_activity,
+    first_activity_map,
     history_filters,
     mean_centre,
     metrics_records,
     origin_from_pcode,
     period_sentence,
     spread_metrics,
+    timeline_features,
+    timeline_map,
 )
 
 WGS84_GEOD = Geod(ellps="WGS84")
@@ -345,3 +352,107 @@ def test_metrics_records_are_json_ready(real_events):
     records = metrics_records(spread_metrics(apply_filters(real_events, Filters(groups=("NRF",))), freq="Q"))
     text = json.dumps(records, allow_nan=False)
     assert json.loads(text)[0]["period"] == "2021Q3"
+
+
+# ------------------------------------------------------------------ maps (real events, real simplified boundaries)
+
+EXTERNAL_LINK = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*["\']?((?:https?:)?//[^"\' >]+)', re.I)
+PAYLOAD = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def vendor():
+    if not assets.assets_ready():
+        try:
+            assets.fetch_assets()
+        except DownloadError as exc:
+            pytest.skip(f"map assets not installed and cannot be fetched: {exc}")
+
+
+@pytest.fixture(scope="module")
+def display_bounds():
+    return load_provinces(simplified=True), load_districts(simplified=True)
+
+
+def _children(element, cls):
+    found = []
+    for child in element._children.values():
+        if isinstance(child, cls):
+            found.append(child)
+        found.extend(_children(child, cls))
+    return found
+
+
+def _group(m: folium.Map, name: str) -> folium.FeatureGroup:
+    return next(c for c in m._children.values() if isinstance(c, folium.FeatureGroup) and c.layer_name == name)
+
+
+def test_first_activity_map_shades_each_active_district_by_its_first_period(vendor, display_bounds, real_events):
+    provinces, districts = display_bounds
+    nrf = apply_filters(real_events, Filters(groups=("NRF",)))
+    m = first_activity_map(nrf, provinces=provinces, districts=districts, freq="Q", basemap="none")
+    rendered = m.get_root().render()
+    assert EXTERNAL_LINK.findall(rendered) == []
+    # Independent expectation, straight from the data: each district's earliest event, as a quarter.
+    placed = nrf.loc[nrf["adm2_pcode"] != ""]
+    expected = placed.groupby("adm2_pcode")["event_date"].min().dt.to_period("Q").astype(str).to_dict()
+    layer = _children(_group(m, "Districts by first activity"), folium.GeoJson)[0]
+    shown = {f["properties"]["pcode"]: f["properties"]["first_period"] for f in layer.data["features"]}
+    assert shown == expected
+    fills = {f["properties"]["first_period"]: f["properties"]["fill"] for f in layer.data["features"]}
+    assert len(set(fills.values())) == len(fills)  # one colour per period
+    # The legend lists the periods, the trajectory has a point per quarter with exact events.
+    legend = next(c for c in m._children.values() if getattr(c, "_name", "") == "Legend")
+    assert all(p in legend.legend_html for p in expected.values())
+    exact = placed.loc[placed["geo_precision"] <= 2]
+    line = _children(_group(m, "Mean centre trajectory"), folium.PolyLine)[0]
+    assert len(line.locations) == exact["event_date"].dt.to_period("Q").nunique()
+
+
+def test_timeline_plays_only_exact_events_in_date_order_escaped(vendor, display_bounds, real_events):
+    provinces, _ = display_bounds
+    sel = apply_filters(real_events, Filters(groups=("NRF", "AFF"))).copy()
+    sel.loc[sel.index[0], "location"] = PAYLOAD
+    data = timeline_features(sel)
+    exact = sel.loc[(sel["adm2_pcode"] != "") & sel["latitude"].notna() & (sel["geo_precision"] <= 2)]
+    assert len(data["features"]) == len(exact)
+    starts = [f["properties"]["start"] for f in data["features"]]
+    assert starts == sorted(starts)
+    assert {f["properties"]["end"] for f in data["features"]} == {max(starts) + 86_400_000}
+    m = timeline_map(sel, provinces=provinces, basemap="none")
+    rendered = m.get_root().render()
+    assert PAYLOAD not in rendered and "onerror=alert(1)>" not in rendered
+    assert EXTERNAL_LINK.findall(rendered) == []
+    assert "L.timelineSliderControl" in rendered
+    if sel.index[0] in exact.index:
+        assert any(html.escape(PAYLOAD) in f["properties"]["popup"] for f in data["features"])
+
+
+# ------------------------------------------------------------------ the Spread page (AppTest)
+
+
+def _spread_page() -> AppTest:
+    at = AppTest.from_file(str(settings.REPO_ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/spread.py").run()
+    return at
+
+
+def test_spread_page_runs_and_follows_the_sidebar_and_period(capsys, monkeypatch):
+    monkeypatch.delenv(settings.EVENTS_ENV, raising=False)
+    at = _spread_page()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == ["Spread"]
+    at.multiselect(key="f_group").set_value(["NRF"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    code, out, _ = run_cli(capsys, "spread", "--group", "NRF")
+    assert code == 0
+    cli_result = json.loads(out)
+    assert at.subheader[0].value == cli_result["sentence"]
+    at.button_group(key="spread_freq").set_value("Y").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert table["period"].astype(str).tolist() == ["2021", "2022", "2023", "2024", "2025"]
+    assert at.query_params["freq"] in ("Y", ["Y"])
+    at.button_group(key="spread_map").set_value("animation").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
