@@ -206,7 +206,8 @@ NEIGHBOURHOODS: dict[str, str] = {
 }
 
 #: Names that are also common words ("valley", "fort", "centre", "inside",
-#: "crime", "headquarters"...): matched only right beside a district marker.
+#: "crime", "headquarters"...) or tribal surnames (Kakar, Zadran, Shinwari):
+#: matched only right beside a district marker.
 WEAK_NAMES: frozenset[str] = frozenset(
     {
         "dara",
@@ -247,6 +248,17 @@ WEAK_NAMES: frozenset[str] = frozenset(
         "خاص",
         "زاری",
         "باک",
+        # Tribal names that are also districts: mostly met as people's surnames.
+        "kakar",
+        "zadran",
+        "mangal",
+        "shinwari",
+        "jaji",
+        "کاکر",
+        "زدران",
+        "منگل",
+        "شینواری",
+        "جاجی",
     }
 )
 
@@ -314,6 +326,13 @@ COMMON_WORD_PLACES: frozenset[str] = frozenset(
         "Shahran",
         "Deh-e Now",
         "Kalan Deh",
+        "Sayed",
+        "Sayyid",
+        "Saiyid",
+        "Seyyed",
+        "Said",
+        "Saiad",
+        "Khas",
         "Nayak",
         "Miray",
         "Lash",

@@ -513,3 +513,9 @@ def test_village_names_that_are_common_words_are_not_places(text):
 
 def test_person_named_like_a_village_does_not_move_the_answer(names):
     assert_district(geocode_text("commander Ghulam Ali was killed in Nahrin district"), names, "Baghlan", "Nahrin")
+
+
+def test_tribal_surnames_need_a_district_marker(names):
+    assert_district(geocode_text("Abdul Ghani Kakar was killed in Qalat"), names, "Zabul", "Qalat")
+    assert_district(geocode_text("Kakar district, Zabul"), names, "Zabul", "Kakar")
+    assert geocode_text("Sayed Ahmad Shinwari").geocode_status == "unresolved"
