@@ -298,6 +298,13 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[c].astype("string").fillna("").str.strip()
 
 
+def _groups(names: pd.Series) -> pd.Series:
+    """:func:`geo.groups.normalize_group` of each name, computed once per distinct name."""
+    codes, uniques = pd.factorize(names.astype("string").fillna(""))
+    canon = np.array([normalize_group(u) for u in uniques] + ["Unknown"], dtype=object)
+    return pd.Series(canon[codes], index=names.index, dtype="string")
+
+
 def _map_project(raw: pd.DataFrame) -> pd.DataFrame:
     if _schema_of(raw.columns) == "reported":
         return order_columns(reported_to_schema(raw.astype("string").fillna(""))).astype("string").fillna("")
@@ -307,14 +314,13 @@ def _map_project(raw: pd.DataFrame) -> pd.DataFrame:
     ]
     for c in extras:
         out[c] = raw[c].astype("string").fillna("")
-    out["group"] = out["group"].map(normalize_group).astype("string")
+    out["group"] = _groups(out["group"])
     return out
 
 
 def _map_acled(raw: pd.DataFrame) -> pd.DataFrame:
     actor1, actor2 = _col(raw, "actor1"), _col(raw, "actor2")
-    g1 = actor1.map(normalize_group)
-    g2 = actor2.map(normalize_group)
+    g1, g2 = _groups(actor1), _groups(actor2)
     theirs = g1.isin(["Taliban/IEA", "Other", "Unknown"]) & g2.isin(_OPPOSITION)
     tp = _col(raw, "time_precision")
     return pd.DataFrame(
@@ -347,7 +353,7 @@ def _map_acled(raw: pd.DataFrame) -> pd.DataFrame:
 
 def _map_ucdp(raw: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     side_a, side_b = _col(raw, "side_a"), _col(raw, "side_b")
-    ga, gb = side_a.map(normalize_group), side_b.map(normalize_group)
+    ga, gb = _groups(side_a), _groups(side_b)
     a_is_group = ~gb.isin(_OPPOSITION) & ga.isin(_OPPOSITION)
     ident = _col(raw, "id")
     ident = ident.where(ident != "", _col(raw, "ucdp_ged_id"))
@@ -662,17 +668,17 @@ def _validate_and_place(
 
 def _aggregate_mask(frame: pd.DataFrame) -> np.ndarray:
     """Group statements bundling many attacks (``is_aggregate`` true, or ``notes`` starting AGGREGATE)."""
-    notes = frame["notes"].astype(object).fillna("").astype(str)
-    mask = notes.str.startswith(AGGREGATE_PREFIX).to_numpy(dtype=bool)
+    notes = frame["notes"].astype("string")
+    mask = notes.str.startswith(AGGREGATE_PREFIX).fillna(False).to_numpy(dtype=bool)
     if "is_aggregate" in frame.columns:
-        mask = mask | frame["is_aggregate"].astype(object).fillna("").astype(str).str.lower().isin(
-            ["true", "1", "yes"]
-        ).to_numpy(dtype=bool)
+        flag = frame["is_aggregate"].astype("string").str.lower().isin(["true", "1", "yes"])
+        mask = mask | flag.fillna(False).to_numpy(dtype=bool)
     return mask
 
 
 def _text(frame: pd.DataFrame, col: str) -> np.ndarray:
-    return frame[col].astype(object).where(frame[col].notna(), "").astype(str).to_numpy(dtype=object)
+    """Column ``col`` as an object array of str (missing values as ``""``)."""
+    return frame[col].astype("string").fillna("").to_numpy(dtype=object)
 
 
 def _place(events: pd.DataFrame, *, kind: str, geocode: bool, progress: bool) -> tuple[pd.DataFrame, np.ndarray]:

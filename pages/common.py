@@ -96,7 +96,7 @@ def app_pages() -> list[st.Page]:
 # ---------------------------------------------------------------------------------------------- loaders
 
 
-def _events_stamp() -> tuple[str, tuple[tuple[str, int, int], ...]]:
+def events_stamp() -> tuple[str, tuple[tuple[str, int, int], ...]]:
     """The event path and each file's (name, mtime, size): the cache key, so an edited file is reloaded."""
     path = settings.events_path()
     files = event_files(path)
@@ -108,17 +108,31 @@ def _load_events(path: str, stamp: tuple) -> pd.DataFrame:
     return load_events(Path(path))
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _load_options(path: str, stamp: tuple) -> FilterOptions:
+    return filter_options(_load_events(path, stamp))
+
+
 def all_events() -> pd.DataFrame:
     """Every event of ``$AFGMAP_EVENTS`` (else ``data/events/``), aggregates included; cached on path + mtime.
 
     A bad file stops the page with the library's one-line message (file, row, field).
     """
     try:
-        path, stamp = _events_stamp()
-        return _load_events(path, stamp)
+        path, stamp = events_stamp()
+        events = _load_events(path, stamp)
     except (AfgMapError, OSError, UnicodeDecodeError) as exc:
         stop_with_error(f"The events could not be loaded: {md_text(exc)}")
         raise  # unreachable: st.stop() raises
+    # Events added from the Data page's upload box, for this session only (pages/upload_box.py).
+    extra = st.session_state.get("uploaded_events")
+    if extra is not None and len(extra):
+        extra = extra.reindex(columns=events.columns)
+        for col in events.columns:
+            if pd.api.types.is_string_dtype(events[col]):
+                extra[col] = extra[col].astype("string").fillna("")
+        events = pd.concat([events, extra], ignore_index=True)
+    return events
 
 
 @st.cache_resource(show_spinner="Loading boundaries…", max_entries=4)
@@ -149,10 +163,9 @@ def boundaries(simplified: bool = True) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFr
 
 
 def _options() -> FilterOptions:
-    options = st.session_state.get(_K_OPTIONS)
-    if options is None:
-        options = filter_options(all_events())
-    return options
+    """What the loaded events offer to filter on (cached with the events)."""
+    all_events()  # stops the page with a message when the events cannot be loaded
+    return _load_options(*events_stamp())
 
 
 def _set_widgets(view: ViewState, options: FilterOptions) -> None:
@@ -224,8 +237,7 @@ def render_sidebar() -> ViewState:
     about values that could not be used are kept for :func:`show_link_warnings`.
     Every run writes the view back to the URL.
     """
-    events = all_events()
-    options = filter_options(events)
+    options = _options()
     ss = st.session_state
     if not ss.get(_K_READY):
         view, warnings = parse_query_params(_read_query_params(), options, extra_keys=PAGE_QUERY_KEYS)
@@ -400,6 +412,7 @@ __all__ = [
     "boundaries",
     "current_filters",
     "current_view",
+    "events_stamp",
     "event_table",
     "filtered_events",
     "md_text",

@@ -28,3 +28,6 @@ else:
     st.caption("None for these filters.")
 
 # Upload box (issue 5): pages/upload_box.py
+from pages.upload_box import render_upload_box  # noqa: E402
+
+render_upload_box()

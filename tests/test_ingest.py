@@ -349,3 +349,49 @@ def test_cli_size_limit(tmp_path, capsys):
     )
     assert code != 0
     assert "over the limit" in capsys.readouterr().err
+
+
+# --- the upload box (pages/upload_box.py) -----------------------------------------------------------
+
+
+def test_reviewed_events_apply_edits_and_drops():
+    from pages.upload_box import _reviewed
+
+    result = run(HOSTILE / "bad_rows.csv")
+    review = result.events[result.events["needs_review"]].assign(keep=True)
+    edited = review[["keep", "event_id", "event_date", "group", "location", "adm1_pcode", "adm2_pcode"]].copy()
+    for col in ("latitude", "longitude", "fatalities", "actor2", "review_note"):
+        edited[col] = review[col]
+    edited["event_date"] = edited["event_date"].dt.date
+    edited.loc[edited["event_id"] == "H-15", "keep"] = False  # drop the Tehran point
+    edited.loc[edited["event_id"] == "H-16", ["adm1_pcode", "adm2_pcode"]] = ["AF17", "AF1706"]  # accept the point
+    kept = _reviewed(result, edited)
+    assert "H-15" not in set(kept["event_id"])
+    assert len(kept) == len(result.events) - 1
+    row = kept.set_index("event_id").loc["H-16"]
+    assert (row["adm1_pcode"], row["adm2_pcode"], row["needs_review"]) == ("AF17", "AF1706", False)
+    assert row["review_note"].startswith("reviewed in the app: latitude/longitude:")
+    # A correction that breaks the schema is refused, not kept.
+    edited.loc[edited["event_id"] == "H-01", "group"] = "Martians"
+    with pytest.raises(InputError, match="group"):
+        _reviewed(result, edited)
+
+
+def test_session_uploads_join_the_view(bundled_events_csv, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.delenv(settings.EVENTS_ENV, raising=False)
+    added = run(DATA / "acled_sample.csv").events
+    at = AppTest.from_file(str(settings.REPO_ROOT / "app.py"), default_timeout=120)
+    at.run()
+    before = at.subheader[0].value
+    at.session_state["uploaded_events"] = added
+    at.switch_page("pages/data.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Bring in events" in [s.value for s in at.subheader]
+    assert any("10 uploaded events are in this session's view" in i.value for i in at.info)
+    shown = at.dataframe[0].value
+    assert set(added["event_id"]) <= set(shown["event_id"])
+    at.switch_page("pages/map.py").run()
+    n_before = int(before.split(" events")[0].replace(",", ""))
+    assert at.subheader[0].value.startswith(f"{n_before + 10} events")
