@@ -346,8 +346,8 @@ def _words(text: str) -> tuple[list[str], list[bool]]:
 def _words_cased(text: str) -> tuple[list[str], list[bool], list[bool]]:
     """Tokens, punctuation breaks, and whether each Latin token was written with a capital.
 
-    When the text has no capital letters at all (or no lower-case ones), every
-    token counts as capitalised: the writer did not use case.
+    When the text has no capital letters at all (or no lower-case ones), or is a
+    short place field (four Latin words or fewer), every token counts as capitalised.
     """
     cased = normalize_text(text, keep_case=True)
     words: list[str] = []
@@ -364,7 +364,9 @@ def _words_cased(text: str) -> tuple[list[str], list[bool], list[bool]]:
         brk.append(pending)
         pending = False
     latin = re.sub(r"[^A-Za-z]", "", cased)
-    if latin.islower() or latin.isupper():
+    n_latin = sum(1 for w in words if w[:1].isascii() and w[:1].isalpha())
+    if latin.islower() or latin.isupper() or n_latin <= 4:
+        # No use of case, or a short place field ("qalat, Zabul"): case says nothing.
         cap = [True] * len(words)
     return words, brk, cap
 
