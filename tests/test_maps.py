@@ -197,3 +197,82 @@ def test_safe_url_accepts_only_http_links():
     assert safe_url("https://example.org/x") == "https://example.org/x"
     for bad in ("javascript:alert(1)", "data:text/html,x", "//example.org", "https://", "http://a b", None):
         assert safe_url(bad) is None
+
+
+# --------------------------------------------------------------------------- in a real browser
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _open_in_chromium(html: str, tmp_path):
+    """Playwright and the rendered map written as a file whose scripts load from static/vendor via file://."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed")
+    page_file = tmp_path / "map.html"
+    page_file.write_text(html.replace('"/app/static/vendor/', '"' + settings.VENDOR_DIR.as_uri() + "/"), encoding="utf-8")
+    return playwright, page_file
+
+
+def test_map_page_in_chromium_draws_everything_offline_and_runs_no_payload(events, bounds, tmp_path):
+    hostile = events[events["adm2_pcode"] != ""].head(20).copy()
+    pos = hostile.index[0]
+    hostile.loc[pos, "location"] = PAYLOAD_IMG
+    hostile.loc[pos, "actor2"] = PAYLOAD_SCRIPT
+    hostile.loc[pos, "notes"] = "<svg onload=alert(5)>"
+    level = events[(events["adm2_pcode"] == "") & (events["adm1_pcode"] != "")].head(2)
+    html = _build(pd.concat([hostile, level]), bounds, basemap="none").get_root().render()
+    playwright, page_file = _open_in_chromium(html, tmp_path)
+    outside: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.add_init_script("window.__alerts = []; window.alert = function (m) { window.__alerts.push(String(m)); };")
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+
+            def route(r):
+                if r.request.url.startswith(("file://", "data:", "about:")):
+                    r.continue_()
+                else:
+                    outside.append(r.request.url)
+                    r.abort()
+
+            page.route("**/*", route)
+            page.goto(page_file.as_uri())
+            page.wait_for_selector(".leaflet-marker-icon .afg-point, .afg-point", timeout=15_000)
+            n_paths = page.locator("path.leaflet-interactive").count()
+            assert n_paths >= settings.N_PROVINCES + settings.N_DISTRICTS + level["adm1_pcode"].nunique()
+            markers = page.locator(".leaflet-marker-icon.afg-point")
+            assert markers.count() == len(hostile)
+            # Open the hostile event's popup (markers at one place overlap, so find it through Leaflet).
+            opened = page.evaluate(
+                """() => {
+                    const map = window[Object.keys(window).find(k => k.startsWith("map_"))];
+                    let done = false;
+                    map.eachLayer(l => {
+                        if (!done && l.getPopup && l.getPopup() && l.getLatLng
+                            && String(l.getPopup().getContent()).includes("onerror")) { l.openPopup(); done = true; }
+                    });
+                    return done;
+                }"""
+            )
+            assert opened
+            found = page.locator(".leaflet-popup-content")
+            found.wait_for(timeout=5_000)
+            text = found.inner_text()
+            assert "Place as reported: " + PAYLOAD_IMG in text
+            assert "Target: " + PAYLOAD_SCRIPT in text
+            assert found.locator("img, script, svg").count() == 0
+            out = settings.REPO_ROOT / "test-output"
+            out.mkdir(exist_ok=True)
+            page.wait_for_timeout(400)  # the popup fades in
+            page.screenshot(path=str(out / "maps-offline.png"))
+            assert page.evaluate("window.__alerts") == []
+            assert errors == []
+        finally:
+            browser.close()
+    assert outside == []
