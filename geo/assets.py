@@ -36,8 +36,9 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from geo import settings
 from geo.errors import AssetsMissingError, DownloadError
@@ -226,7 +227,9 @@ def _package_problems(folder: Path, pkg: dict[str, Any]) -> list[str]:
     if manifest is None:
         return [f"{label}: not fetched"]
     if manifest.get("integrity") != pkg["integrity"]:
-        return [f"{label}: unpacked from another tarball ({manifest.get('integrity')!r}, expected {pkg['integrity']!r})"]
+        return [
+            f"{label}: unpacked from another tarball ({manifest.get('integrity')!r}, expected {pkg['integrity']!r})"
+        ]
     problems = []
     files: dict[str, str] = manifest.get("files", {})
     for rel, digest in files.items():

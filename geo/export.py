@@ -176,8 +176,8 @@ def aggregates_to_geojson(
     --------
     >>> from geo.events import load_events
     >>> from geo.filters import apply_filters
-    >>> fc = aggregates_to_geojson(apply_filters(load_events(), Filters()), level="province")  # doctest: +SKIP
-    >>> fc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")  # doctest: +SKIP
+    >>> fc = aggregates_to_geojson(apply_filters(load_events(), Filters()), level="province")
+    >>> fc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
     True
     """
     if level not in LEVELS:
@@ -260,7 +260,7 @@ def events_to_csv(events: pd.DataFrame) -> bytes:
             # Text in a numeric column: cells that read as numbers stay numbers, the rest is neutralised text.
             numeric = pd.to_numeric(series, errors="coerce")
             text = series.astype("object").where(series.notna(), "").map(str)
-            out[col] = [n if not pd.isna(n) else neutralize_cell(t) for n, t in zip(numeric, text)]
+            out[col] = [n if not pd.isna(n) else neutralize_cell(t) for n, t in zip(numeric, text, strict=True)]
             continue
         if pd.api.types.is_datetime64_any_dtype(series):
             out[col] = series.dt.strftime("%Y-%m-%d").astype("object").where(series.notna(), "")

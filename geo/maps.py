@@ -31,16 +31,16 @@ import html
 import json
 import math
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import folium
 import numpy as np
 import pandas as pd
 from branca.element import CssLink, Element, JavascriptLink, MacroElement
-from folium.elements import JSCSSMixin
+from folium.elements import ElementAddToElement, JSCSSMixin
 from folium.map import Layer
-from folium.elements import ElementAddToElement
 from folium.plugins import MarkerCluster
 from folium.template import Template
 
@@ -453,7 +453,9 @@ def new_map(*, basemap: str = "osm") -> folium.Map:
         maxZoom=MAX_ZOOM,
     )
     if basemap == "osm":
-        folium.TileLayer(OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=MAX_ZOOM, control=False).add_to(m)
+        folium.TileLayer(
+            OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=MAX_ZOOM, control=False
+        ).add_to(m)
     _Attribution(settings.ATTRIBUTION).add_to(m)
     m.fit_bounds([list(AFG_BOUNDS[0]), list(AFG_BOUNDS[1])])
     return localize(m)
@@ -537,7 +539,11 @@ def event_popup_html(row: pd.Series | dict[str, Any]) -> str:
     group = str(get("group") or "")
     color = GROUP_COLORS.get(group, GROUP_COLORS["Unknown"])
     fat = get("fatalities")
-    fat_text = "not reported" if fat is None or fat is pd.NA or (isinstance(fat, float) and math.isnan(fat)) else escape_text(fat)
+    fat_text = (
+        "not reported"
+        if fat is None or fat is pd.NA or (isinstance(fat, float) and math.isnan(fat))
+        else escape_text(fat)
+    )
     place = ", ".join(x for x in (escape_text(get("admin2")), escape_text(get("admin1"))) if x)
     url = safe_url(get("source_url"))
     source_name = escape_text(get("source") or (urlsplit(url).netloc if url else ""))
@@ -565,8 +571,12 @@ def event_popup_html(row: pd.Series | dict[str, Any]) -> str:
 def _point_array(events: pd.DataFrame, *, decimals: int, merge: bool) -> tuple[np.ndarray, np.ndarray]:
     """Integer points ``lat, lon, group index, count`` sorted by latitude, and the row positions (no merge)."""
     scale = 10**decimals
-    lat = np.round(pd.to_numeric(events["latitude"], errors="coerce").to_numpy(dtype="float64") * scale).astype(np.int64)
-    lon = np.round(pd.to_numeric(events["longitude"], errors="coerce").to_numpy(dtype="float64") * scale).astype(np.int64)
+    lat = np.round(pd.to_numeric(events["latitude"], errors="coerce").to_numpy(dtype="float64") * scale).astype(
+        np.int64
+    )
+    lon = np.round(pd.to_numeric(events["longitude"], errors="coerce").to_numpy(dtype="float64") * scale).astype(
+        np.int64
+    )
     codes = {g: i for i, g in enumerate(GROUPS)}
     grp = events["group"].map(codes).fillna(codes["Unknown"]).to_numpy(dtype=np.int64)
     if merge:
@@ -633,16 +643,20 @@ def build_event_map(
     m = new_map(basemap=basemap)
     by_district = aggregate_by_district(events)
     by_province = aggregate_by_province(events)
-    province_names = dict(zip(provinces["pcode"], provinces["name_en"]))
+    province_names = dict(zip(provinces["pcode"], provinces["name_en"], strict=True))
 
     # Districts shaded by the metric.
-    values = dict(zip(by_district["adm2_pcode"], by_district[metric]))
+    values = dict(zip(by_district["adm2_pcode"], by_district[metric], strict=True))
     other = "fatalities" if metric == "events" else "events"
-    others = dict(zip(by_district["adm2_pcode"], by_district[other]))
+    others = dict(zip(by_district["adm2_pcode"], by_district[other], strict=True))
     bins = _bins(list(values.values()))
     district_features = []
     for pcode, name, adm1, geom in zip(
-        districts["pcode"], districts["name_en"], districts.get("adm1_pcode", districts["pcode"].str[:4]), districts.geometry
+        districts["pcode"],
+        districts["name_en"],
+        districts.get("adm1_pcode", districts["pcode"].str[:4]),
+        districts.geometry,
+        strict=True,
     ):
         value = int(values.get(pcode, 0))
         fill = _shade(value, bins)
@@ -663,16 +677,18 @@ def build_event_map(
 
     # Province outlines with names.
     prov_features = []
-    for pcode, name, geom in zip(provinces["pcode"], provinces["name_en"], provinces.geometry):
+    for name, geom in zip(provinces["name_en"], provinces.geometry, strict=True):
         point = geom.representative_point()
         style = {"color": PROVINCE_LINE, "weight": 1.4, "fill": False}
-        prov_features.append((geom, style, f"<b>{escape_text(name)}</b> province", (escape_text(name), point.y, point.x)))
+        prov_features.append(
+            (geom, style, f"<b>{escape_text(name)}</b> province", (escape_text(name), point.y, point.x))
+        )
     CompactPolygons(prov_features, name=LAYER_PROVINCES).add_to(m)
 
     # Events known only to province level: dashed province outline with a count, never a point.
-    level_counts = dict(zip(by_province["adm1_pcode"], by_province["province_level_events"]))
+    level_counts = dict(zip(by_province["adm1_pcode"], by_province["province_level_events"], strict=True))
     level_features = []
-    geoms = dict(zip(provinces["pcode"], provinces.geometry))
+    geoms = dict(zip(provinces["pcode"], provinces.geometry, strict=True))
     for pcode, count in sorted(level_counts.items()):
         if count <= 0 or pcode not in geoms:
             continue
@@ -747,7 +763,9 @@ def _legend_html(
             "province outlined, not drawn as points<br>"
         )
     if unplaced > 0:
-        parts.append(f"{unplaced:,} event{'s' if unplaced != 1 else ''} without district coordinates: counted, not drawn<br>")
+        parts.append(
+            f"{unplaced:,} event{'s' if unplaced != 1 else ''} without district coordinates: counted, not drawn<br>"
+        )
     if light:
         parts.append("<i>Many events: identical places are merged; click a point to list its events below the map.</i>")
     return "".join(parts)

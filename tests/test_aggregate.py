@@ -33,7 +33,10 @@ def test_totals_agree_with_summarize(events, filters):
     assert len(by_province) == summary["provinces"]
     assert int(by_province["events"].sum()) == summary["events"] - summary["unplaced_events"]
     assert int(by_province["province_level_events"].sum()) == summary["province_level_events"]
-    assert int(by_district["events"].sum()) == summary["events"] - summary["unplaced_events"] - summary["province_level_events"]
+    assert (
+        int(by_district["events"].sum())
+        == summary["events"] - summary["unplaced_events"] - summary["province_level_events"]
+    )
     placed = selected["adm1_pcode"] != ""
     assert int(by_province["fatalities"].sum()) == int(selected.loc[placed, "fatalities"].fillna(0).sum())
 

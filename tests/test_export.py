@@ -96,7 +96,9 @@ def test_district_aggregates_are_polygons_with_totals(events):
     summary = summarize(selected, filters=NRF_2024)
     assert len(fc["features"]) == summary["districts"]
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in fc["features"])
-    assert sum(f["properties"]["events"] for f in fc["features"]) == summary["events"] - summary["province_level_events"]
+    assert (
+        sum(f["properties"]["events"] for f in fc["features"]) == summary["events"] - summary["province_level_events"]
+    )
     kabul = next(f for f in fc["features"] if f["properties"]["pcode"] == "AF0101")
     assert kabul["properties"]["name_en"] == "Kabul" and kabul["properties"]["groups"] == "NRF"
     assert fc["filters"] == NRF_2024.as_dict() and fc["level"] == "district"
@@ -125,7 +127,7 @@ def test_csv_neutralises_formulas_but_keeps_numbers(events):
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert list(rows[0])[: len(EVENT_COLUMNS)] == list(EVENT_COLUMNS)
-    assert rows[0]["location"] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    assert rows[0]["location"] == '\'=HYPERLINK("http://evil.example","click")'
     assert rows[1]["actor2"].startswith("'+cmd")
     assert rows[2]["notes"] == "'@SUM(1+1)"
     assert rows[0]["source_title"] == "'-2+3"

@@ -70,9 +70,7 @@ def _points(layer: EventPoints) -> np.ndarray:
 
 
 def _drawable(events: pd.DataFrame) -> pd.DataFrame:
-    return events[
-        events["latitude"].notna() & (events["adm2_pcode"] != "") & (events["geo_precision"].fillna(0) != 3)
-    ]
+    return events[events["latitude"].notna() & (events["adm2_pcode"] != "") & (events["geo_precision"].fillna(0) != 3)]
 
 
 def test_map_draws_all_provinces_and_districts_and_loads_nothing_from_outside(events, bounds):
@@ -110,7 +108,7 @@ def test_province_level_events_are_not_drawn_as_points(events, bounds):
     assert len(level) > 0
     pts = _points(_layers(m, EventPoints)[LAYER_EVENTS])
     drawn = {(int(a), int(b)) for a, b in pts[:, :2]}
-    for lat, lon in zip(level["latitude"].dropna(), level["longitude"].dropna()):
+    for lat, lon in level[["latitude", "longitude"]].dropna().itertuples(index=False):
         assert (round(lat * 1e5), round(lon * 1e5)) not in drawn
     marked = json.loads(_layers(m, CompactPolygons)[LAYER_PROVINCE_LEVEL].data_json)
     assert len(marked) == level["adm1_pcode"].nunique()
@@ -166,7 +164,9 @@ def test_light_mode_merges_places_and_sends_no_report_text(events, bounds):
 
 def test_fatalities_metric_shades_by_fatalities(events, bounds):
     by_events = json.loads(_layers(_build(events, bounds), CompactPolygons)[LAYER_DISTRICTS].styles_json)
-    by_fat = json.loads(_layers(_build(events, bounds, metric="fatalities"), CompactPolygons)[LAYER_DISTRICTS].styles_json)
+    by_fat = json.loads(
+        _layers(_build(events, bounds, metric="fatalities"), CompactPolygons)[LAYER_DISTRICTS].styles_json
+    )
     assert by_events != by_fat
     html = _build(events, bounds, metric="fatalities").get_root().render()
     assert "Reported fatalities per district" in html
@@ -212,7 +212,9 @@ def _open_in_chromium(html: str, tmp_path):
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed")
     page_file = tmp_path / "map.html"
-    page_file.write_text(html.replace('"/app/static/vendor/', '"' + settings.VENDOR_DIR.as_uri() + "/"), encoding="utf-8")
+    page_file.write_text(
+        html.replace('"/app/static/vendor/', '"' + settings.VENDOR_DIR.as_uri() + "/"), encoding="utf-8"
+    )
     return playwright, page_file
 
 
@@ -230,7 +232,9 @@ def test_map_page_in_chromium_draws_everything_offline_and_runs_no_payload(event
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"])
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.add_init_script("window.__alerts = []; window.alert = function (m) { window.__alerts.push(String(m)); };")
+            page.add_init_script(
+                "window.__alerts = []; window.alert = function (m) { window.__alerts.push(String(m)); };"
+            )
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
 

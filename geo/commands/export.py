@@ -24,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         ),
     )
     add_selection_options(p)
-    p.add_argument("--aggregate", choices=("district", "province"), help="totals per district or province (GeoJSON only)")
+    p.add_argument(
+        "--aggregate", choices=("district", "province"), help="totals per district or province (GeoJSON only)"
+    )
     p.add_argument(
         "--format", choices=("geojson", "csv"), help="output format (default: from the file ending, else geojson)"
     )
