@@ -138,8 +138,8 @@ ALIASES: dict[str, str] = {
     "Shah Joy": "AF2606",
 }
 
-#: Well-known neighbourhoods of Kabul city (all inside the AGCHO Kabul district,
-#: AF0101), English and Dari spellings. A neighbourhood marks the *city*: the
+#: Well-known neighbourhoods and landmarks of Kabul city (all inside the AGCHO
+#: Kabul district, AF0101), English and Dari spellings. A neighbourhood marks the *city*: the
 #: answer is the city's district at the city's GeoNames point (precision 1, the
 #: note says the point is the city's). "Shahr-e Naw" exists in several cities and
 #: is left out. Add a city here only with names known to lie inside its district.
@@ -203,6 +203,15 @@ NEIGHBOURHOODS: dict[str, str] = {
     "چهارراهی عبدالحق": "AF0101",
     "Sarai Shamali": "AF0101",
     "سرای شمالی": "AF0101",
+    # Landmarks inside the Kabul district polygon (checked with geo.join.assign_points).
+    "Kabul Airport": "AF0101",
+    "Kabul International Airport": "AF0101",
+    "Hamid Karzai International Airport": "AF0101",
+    "HKIA": "AF0101",
+    "میدان هوایی کابل": "AF0101",
+    "میدان هوایی بین المللی کابل": "AF0101",
+    "فرودگاه کابل": "AF0101",
+    "مطار کابل": "AF0101",
 }
 
 #: Names that are also common words ("valley", "fort", "centre", "inside",

@@ -874,7 +874,14 @@ def _describe(r: _Reading, g: Gazetteer, d: str | None = None) -> str:
         return f"province '{'/'.join(names)}'"
     e = r.districts[d]
     u = g.districts[d]
-    kind = {"district": "district", "city": "city", "name": "district", "place": "place", "capital": "city"}[r.why]
+    kind = {
+        "district": "district",
+        "city": "city",
+        "name": "district",
+        "place": "place",
+        "capital": "city",
+        "ministry": "city",
+    }[r.why]
     if e.source == "neighbourhood":
         label = f"neighbourhood '{e.name}' of {u.name} city (the city's point)"
     elif e.kind == "place":
@@ -885,6 +892,8 @@ def _describe(r: _Reading, g: Gazetteer, d: str | None = None) -> str:
         label += f" (alias '{e.matched}')"
     elif m.fuzzy:
         label += f" ({m.how} '{m.text}')"
+    if r.why == "ministry":
+        label += " (a national ministry marks Kabul city)"
     return f"{label} in province '{g.provinces[u.parent].name}'"
 
 
@@ -936,6 +945,22 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
             pd_reading = cities[0]
             pd_reading.tier = _T_PD
             readings = [r for r in readings if r.mention is not pd_reading.mention] + [pd_reading]
+
+    # A national ministry sits in Kabul city: it marks a bare "Kabul" as the city, or is the only place.
+    ministry = text and _names_a_ministry(text)
+    if ministry:
+        kabul_city = g.centre_of["AF01"]
+        for k, r in enumerate(readings):
+            if r.provinces == {"AF01"} and not r.strong and not r.districts:
+                readings[k] = _Reading(r.mention, set(), {kabul_city: g.towns[kabul_city]}, _T_CITY, "ministry", True)
+        if not readings and pd_reading is None:
+            return _district_result(
+                g,
+                g.towns[kabul_city],
+                kabul_city,
+                "a national ministry, with no other place named: Kabul city",
+                place_ok=True,
+            )
 
     strong_prov = set(hint_provinces)
     weak_prov: set[str] = set()
@@ -1106,6 +1131,13 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
     if not text or not text.strip():
         return GeocodeResult(geocode_note="no place text, and no province or district recognised in the hints")
     return GeocodeResult(geocode_note="no province, district or town name recognised")
+
+
+_MINISTRY = {"ministry", "ministries"} | _norm_set({"وزارت", "وزارة", "وزارتهای"})
+
+
+def _names_a_ministry(text: str) -> bool:
+    return any(w in _MINISTRY for w in _words(text)[0])
 
 
 def _says_the_capital(text: str) -> bool:

@@ -519,3 +519,23 @@ def test_tribal_surnames_need_a_district_marker(names):
     assert_district(geocode_text("Abdul Ghani Kakar was killed in Qalat"), names, "Zabul", "Qalat")
     assert_district(geocode_text("Kakar district, Zabul"), names, "Zabul", "Kakar")
     assert geocode_text("Sayed Ahmad Shinwari").geocode_status == "unresolved"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the ministry headquarters on the airport road in Kabul", "outside the Ministry of Refugees", "وزارت داخله"],
+)
+def test_a_national_ministry_is_in_kabul_city(text, names):
+    assert_district(geocode_text(text), names, "Kabul", "Kabul")
+
+
+def test_a_ministry_office_elsewhere_stays_elsewhere(names):
+    assert_district(geocode_text("the Ministry of Defence office in Herat city"), names, "Hirat", "Hirat")
+
+
+@pytest.mark.parametrize(
+    "text", ["rockets hit Kabul Airport", "میدان هوایی کابل", "Hamid Karzai International Airport"]
+)
+def test_kabul_airport_is_in_the_kabul_district(text, names):
+    r = geocode_text(text)
+    assert_district(r, names, "Kabul", "Kabul")
