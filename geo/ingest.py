@@ -218,13 +218,17 @@ def detect_format(data: bytes, *, name: str = "input") -> str:
     >>> detect_format(b"event_id_cnty,event_date,actor1,location\\nAFG1,1 May 2024,NRF,Khinj\\n")
     'acled'
     """
-    text, _ = decode_bytes(data, name=name)
+    sample = data
+    if len(data) > 65536:  # the header and a few rows are enough; cut at a line end (never inside a character)
+        cut = data.rfind(b"\n", 0, 65536)
+        sample = data[: cut + 1] if cut > 0 else data[:65536]
+    text, _ = decode_bytes(sample, name=name)
     head = text.lstrip("\ufeff \t\r\n")
     if head.startswith("{") or head.startswith("["):
         return "geojson"
     if name.lower().endswith((".txt", ".text", ".md")):
         return "text"
-    frame = read_csv_table(Path(name), data=data[:65536] if len(data) > 65536 else data) if "\n" in head else None
+    frame = read_csv_table(Path(name), data=sample) if "\n" in head else None
     if frame is None or len(frame.columns) < 2:
         raise InputError(
             f"{name}: not a CSV table or GeoJSON (one column or none); for free-text reports use --format text"

@@ -373,28 +373,38 @@ def likely_duplicates(
     ["likely duplicate of 'b' (same group NRF, district AF0101, dates within 1 day)", "likely duplicate of 'a' (same group NRF, district AF0101, dates within 1 day)", '']
     """
     n = len(events)
-    notes: list[list[str]] = [[] for _ in range(n)]
+    out = np.full(n, "", dtype=object)
     adm2 = events["adm2_pcode"].astype("string").fillna("").to_numpy(dtype=object)
     dates = pd.to_datetime(events["event_date"]).to_numpy()
     ok = (adm2 != "") & ~pd.isna(dates)
     if exclude is not None:
-        ok &= ~exclude.to_numpy(dtype=bool)
+        ok &= ~np.asarray(exclude, dtype=bool)
     idx = np.flatnonzero(ok)
-    if idx.size > 1:
-        sub = pd.DataFrame(
-            {"pos": idx, "group": events["group"].astype(str).to_numpy()[idx], "adm2": adm2[idx], "date": dates[idx]}
-        ).sort_values(["group", "adm2", "date", "pos"], kind="stable")
-        same = (sub["group"].to_numpy()[1:] == sub["group"].to_numpy()[:-1]) & (
-            sub["adm2"].to_numpy()[1:] == sub["adm2"].to_numpy()[:-1]
-        )
-        gap = (sub["date"].to_numpy()[1:] - sub["date"].to_numpy()[:-1]) <= np.timedelta64(days, "D")
-        pos = sub["pos"].to_numpy()
-        ids = events["event_id"].astype(str).to_numpy()
-        groups = events["group"].astype(str).to_numpy()
-        unit = "day" if days == 1 else "days"
-        for k in np.flatnonzero(same & gap):
-            a, b = pos[k], pos[k + 1]
-            why = f"(same group {groups[a]}, district {adm2[a]}, dates within {days} {unit})"
-            notes[a].append(f"likely duplicate of {ids[b]!r} {why}")
-            notes[b].append(f"likely duplicate of {ids[a]!r} {why}")
-    return np.array(["; ".join(x) for x in notes], dtype=object)
+    if idx.size < 2:
+        return out
+    groups = events["group"].astype("string").fillna("").to_numpy(dtype=object)
+    sub = pd.DataFrame({"pos": idx, "group": groups[idx], "adm2": adm2[idx], "date": dates[idx]}).sort_values(
+        ["group", "adm2", "date", "pos"], kind="stable"
+    )
+    g, d, t, pos = (sub[c].to_numpy() for c in ("group", "adm2", "date", "pos"))
+    pair = (g[1:] == g[:-1]) & (d[1:] == d[:-1]) & ((t[1:] - t[:-1]) <= np.timedelta64(days, "D"))
+    k = np.flatnonzero(pair)
+    if k.size == 0:
+        return out
+    a, b = pos[k], pos[k + 1]
+    ids = events["event_id"].astype("string").fillna("").to_numpy(dtype=object)
+    unit = "day" if days == 1 else "days"
+    why = pd.Series(" (same group " + groups[a] + ", district " + adm2[a] + f", dates within {days} {unit})")
+    quoted = pd.Series(ids, dtype=object).map(repr).to_numpy(dtype=object)
+    notes = pd.DataFrame(
+        {
+            "pos": np.concatenate([a, b]),
+            "order": np.concatenate([k, k]),
+            "text": np.concatenate(
+                ["likely duplicate of " + quoted[b] + why, "likely duplicate of " + quoted[a] + why]
+            ),
+        }
+    ).sort_values(["pos", "order"], kind="stable")
+    joined = notes.groupby("pos", sort=False)["text"].agg("; ".join)
+    out[joined.index.to_numpy()] = joined.to_numpy()
+    return out
