@@ -893,7 +893,7 @@ def _describe(r: _Reading, g: Gazetteer, d: str | None = None) -> str:
     elif m.fuzzy:
         label += f" ({m.how} '{m.text}')"
     if r.why == "ministry":
-        label += " (a national ministry marks Kabul city)"
+        label += " (a national ministry or 'the capital' marks Kabul city)"
     return f"{label} in province '{g.provinces[u.parent].name}'"
 
 
@@ -947,7 +947,7 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
             readings = [r for r in readings if r.mention is not pd_reading.mention] + [pd_reading]
 
     # A national ministry sits in Kabul city: it marks a bare "Kabul" as the city, or is the only place.
-    ministry = text and _names_a_ministry(text)
+    ministry = bool(text) and (_names_a_ministry(text) or _says_the_capital(text))
     if ministry:
         kabul_city = g.centre_of["AF01"]
         for k, r in enumerate(readings):

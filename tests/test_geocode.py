@@ -539,3 +539,12 @@ def test_a_ministry_office_elsewhere_stays_elsewhere(names):
 def test_kabul_airport_is_in_the_kabul_district(text, names):
     r = geocode_text(text)
     assert_district(r, names, "Kabul", "Kabul")
+
+
+@pytest.mark.parametrize("text", ["در کابل، پایتخت افغانستان", "Kabul, the capital"])
+def test_the_capital_marks_a_bare_kabul_as_the_city(text, names):
+    assert_district(geocode_text(text), names, "Kabul", "Kabul")
+
+
+def test_distance_from_the_capital_does_not_move_the_place(names):
+    assert_district(geocode_text("Jalalabad, 150 km east of the capital"), names, "Nangarhar", "Jalalabad")
