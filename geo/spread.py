@@ -34,6 +34,7 @@ mean centre, standard distance
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import html
@@ -369,52 +370,59 @@ def spread_metrics(
     hist = ev if history is None else pd.concat([_clean(history), ev], ignore_index=True)
     first_adm1, first_adm2 = _first_dates(hist, "adm1"), _first_dates(hist, "adm2")
 
-    dated = ev.loc[ev["date"].notna()].copy()
-    dated["period"] = dated["date"].dt.to_period(freq)
+    dated = ev.loc[ev["date"].notna()]
     periods = _period_range(dated["date"], freq, start, end)
-    groups = {p: g for p, g in dated.groupby("period", sort=True)}
+    # Plain arrays and one position index per period: per-period pandas indexing is what made this slow.
+    positions = dated.groupby(dated["date"].dt.to_period(freq), sort=False).indices
+    adm1_all, adm2_all = dated["adm1"].to_numpy(dtype=object), dated["adm2"].to_numpy(dtype=object)
+    lon_all, lat_all = dated["lon"].to_numpy(), dated["lat"].to_numpy()
+    exact_all, kind_all = dated["exact"].to_numpy(dtype=bool), dated["kind"].to_numpy(dtype=object)
+    first1_sorted, first2_sorted = np.sort(first_adm1.to_numpy()), np.sort(first_adm2.to_numpy())
+    first1, first2 = first_adm1.to_dict(), first_adm2.to_dict()
+    western = set(settings.WESTERN_PROVINCES)
+    empty = np.array([], dtype=np.int64)
     rows = []
     for period in periods:
-        p_start, p_end = period.start_time.normalize(), period.end_time.normalize()
-        g = groups.get(period, dated.iloc[0:0])
-        adm1 = g.loc[g["adm1"] != "", "adm1"]
-        adm2 = g.loc[g["adm2"] != "", "adm2"]
-        exact = g.loc[g["exact"]]
-        kinds = g["kind"].value_counts()
-        new_p = sorted(c for c in adm1.unique() if p_start <= first_adm1[c] <= period.end_time)
-        new_d = sorted(c for c in adm2.unique() if p_start <= first_adm2[c] <= period.end_time)
-        if len(exact):
-            i = int(np.argmin(exact["lon"].to_numpy()))
-            w_lon, w_lat, w_dist = float(exact["lon"].iloc[i]), float(exact["lat"].iloc[i]), exact["adm2"].iloc[i]
+        p_start, p_end, p_last = period.start_time.normalize(), period.end_time.normalize(), period.end_time
+        idx = positions.get(period, empty)
+        adm1 = [c for c in adm1_all[idx] if c]
+        adm2 = [c for c in adm2_all[idx] if c]
+        set1, set2 = set(adm1), set(adm2)
+        ex = idx[exact_all[idx]]
+        lon, lat = lon_all[ex], lat_all[ex]
+        kinds = collections.Counter(kind_all[idx])
+        if len(ex):
+            i = int(np.argmin(lon))
+            w_lon, w_lat, w_dist = float(lon[i]), float(lat[i]), str(adm2_all[ex[i]])
         else:
             w_lon = w_lat = math.nan
             w_dist = ""
-        centre = mean_centre(exact["lon"], exact["lat"])
+        centre = mean_centre(lon, lat)
         rows.append(
             {
                 "period": str(period),
                 "start": p_start,
                 "end": p_end,
                 "partial": bool((start and p_start.date() < start) or (end and p_end.date() > end)),
-                "events": int(len(g)),
-                "provinces": int(adm1.nunique()),
-                "districts": int(adm2.nunique()),
-                "new_provinces": new_p,
-                "new_districts": new_d,
-                "cumulative_provinces": int((first_adm1 <= period.end_time).sum()),
-                "cumulative_districts": int((first_adm2 <= period.end_time).sum()),
+                "events": int(len(idx)),
+                "provinces": len(set1),
+                "districts": len(set2),
+                "new_provinces": sorted(c for c in set1 if p_start <= first1[c] <= p_last),
+                "new_districts": sorted(c for c in set2 if p_start <= first2[c] <= p_last),
+                "cumulative_provinces": int(np.searchsorted(first1_sorted, np.datetime64(p_last), side="right")),
+                "cumulative_districts": int(np.searchsorted(first2_sorted, np.datetime64(p_last), side="right")),
                 "westmost_lon": w_lon,
                 "westmost_lat": w_lat,
                 "westmost_district": w_dist,
                 "west_km": west_km(w_lon, origin=origin),
                 "mean_lon": centre[0],
                 "mean_lat": centre[1],
-                "standard_distance_km": standard_distance_km(exact["lon"], exact["lat"], centre),
-                "exact_events": int(len(exact)),
-                "west_share": float(adm1.isin(settings.WESTERN_PROVINCES).mean()) if len(adm1) else math.nan,
-                "excluded_province_level": int(kinds.get("province_level", 0)),
-                "excluded_unplaced": int(kinds.get("unplaced", 0)),
-                "excluded_no_coordinates": int(kinds.get("no_coordinates", 0)),
+                "standard_distance_km": standard_distance_km(lon, lat, centre),
+                "exact_events": int(len(ex)),
+                "west_share": sum(c in western for c in adm1) / len(adm1) if adm1 else math.nan,
+                "excluded_province_level": kinds["province_level"],
+                "excluded_unplaced": kinds["unplaced"],
+                "excluded_no_coordinates": kinds["no_coordinates"],
             }
         )
     out = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
@@ -888,7 +896,21 @@ def _trajectory_layer(metrics: pd.DataFrame, *, freq: str):
     return layer
 
 
-def timeline_features(events: pd.DataFrame, *, cumulative: bool = True) -> dict:
+#: The animation draws at most this many points; beyond, the events of one district and month (then
+#: quarter, then year) are merged into one point sized by their number.
+MAX_TIMELINE_FEATURES = 3000
+
+_DAY_MS = 86_400_000
+
+
+def _ms(dates: pd.Series) -> np.ndarray:
+    """Milliseconds since 1970 (UTC) of naive dates."""
+    return (dates.to_numpy(dtype="datetime64[ms]").astype("int64")).astype(np.int64)
+
+
+def timeline_features(
+    events: pd.DataFrame, *, cumulative: bool = True, max_features: int = MAX_TIMELINE_FEATURES
+) -> dict:
     """The exact events as a GeoJSON FeatureCollection for a time slider (folium ``Timeline``).
 
     Only exact events (a district and coordinates, precision better than
@@ -897,6 +919,14 @@ def timeline_features(events: pd.DataFrame, *, cumulative: bool = True) -> dict:
     ``start`` is the event's day; ``end`` is the day after the last event when
     ``cumulative`` (events stay on the map once they appear), else the day
     after the event. ``popup`` is HTML with every report string escaped.
+
+    When there are more than ``max_features`` exact events, the events of one
+    district in one month (then quarter, then year, until they fit) become one
+    feature at their median position, starting on the period's first day, with
+    ``count`` and the groups in its popup; if even years are too many, one
+    feature per district starting at its first event. The collection's
+    ``merged`` member names the period used (``"M"``, ``"Q"``, ``"Y"``, ``"all"``;
+    ``None`` when every event is its own feature).
 
     Examples
     --------
@@ -910,41 +940,86 @@ def timeline_features(events: pd.DataFrame, *, cumulative: bool = True) -> dict:
     """
     ev = _clean(events)
     exact = ev.loc[ev["exact"] & ev["date"].notna()].sort_values("date", kind="stable")
-    src = events.loc[exact.index]
-    day_ms = 86_400_000
-    last_ms = int(exact["date"].max().value // 1_000_000) + day_ms if len(exact) else 0
-    features = []
-    for idx, row in exact.iterrows():
-        start_ms = int(row["date"].value // 1_000_000)
+    if exact.empty:
+        return {"type": "FeatureCollection", "features": [], "merged": None}
+    last_ms = int(_ms(exact["date"]).max()) + _DAY_MS
+    if len(exact) <= max_features:
+        src = events.loc[exact.index]
 
-        def text(col: str, idx=idx) -> str:
-            value = src.at[idx, col] if col in src.columns else ""
-            return "" if pd.isna(value) else str(value)
+        def text(col: str) -> list[str]:
+            if col not in src.columns:
+                return [""] * len(src)
+            return [html.escape(str(v)) for v in src[col].astype("string").fillna("").tolist()]
 
-        popup = "<br>".join(
-            part
-            for part in (
-                f"<b>{html.escape(row['date'].date().isoformat())}</b> · {html.escape(row['group'])}",
-                html.escape(text("location")),
-                html.escape(" / ".join(x for x in (text("admin2"), text("admin1")) if x)),
-                html.escape(text("event_type")),
-                html.escape(f"Reported fatalities: {text('fatalities')}") if text("fatalities") else "",
+        days = exact["date"].dt.strftime("%Y-%m-%d").tolist()
+        where = [" / ".join(x for x in pair if x) for pair in zip(text("admin2"), text("admin1"), strict=True)]
+        fatal = text("fatalities")
+        popups = [
+            "<br>".join(
+                part
+                for part in (
+                    f"<b>{day}</b> · {html.escape(group)}",
+                    loc,
+                    place,
+                    etype,
+                    f"Reported fatalities: {fat}" if fat else "",
+                )
+                if part
             )
-            if part
-        )
-        features.append(
+            for day, group, loc, place, etype, fat in zip(
+                days, exact["group"], text("location"), where, text("event_type"), fatal, strict=True
+            )
+        ]
+        starts = _ms(exact["date"])
+        features = [
             {
                 "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [float(row["lon"]), float(row["lat"])]},
+                "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
                 "properties": {
-                    "start": start_ms,
-                    "end": last_ms if cumulative else start_ms + day_ms,
-                    "color": GROUP_COLORS.get(row["group"], "#999999"),
-                    "popup": popup,
+                    "start": int(t),
+                    "end": last_ms if cumulative else int(t) + _DAY_MS,
+                    "color": GROUP_COLORS.get(g, "#999999"),
+                    "count": 1,
+                    "popup": pop,
                 },
             }
-        )
-    return {"type": "FeatureCollection", "features": features}
+            for x, y, t, g, pop in zip(exact["lon"], exact["lat"], starts, exact["group"], popups, strict=True)
+        ]
+        return {"type": "FeatureCollection", "features": features, "merged": None}
+    merge_freq: str | None = None
+    for merge_freq in (*FREQS, None):
+        keys = [exact["adm2"], exact["date"].dt.to_period(merge_freq or "Y")]
+        if merge_freq is None:
+            keys = [exact["adm2"], exact["adm2"].map(lambda _: None)]
+        if exact.groupby(keys, sort=False, dropna=False).ngroups <= max_features:
+            break
+    grouped = exact.groupby(keys, sort=False, dropna=False)
+    table = grouped.agg(lon=("lon", "median"), lat=("lat", "median"), count=("date", "size"), first=("date", "min"))
+    table["group"] = grouped["group"].agg(lambda s: s.value_counts().idxmax())
+    table["groups"] = grouped["group"].agg(
+        lambda s: ", ".join(f"{g} {n}" for g, n in s.value_counts().sort_index().items())
+    )
+    table = table.reset_index(names=["adm2", "period"])
+    period_start = table["period"].map(lambda p: p.start_time if isinstance(p, pd.Period) else None)
+    table["start"] = _ms(period_start.fillna(table["first"]))
+    table["label"] = table["period"].map(lambda p: str(p) if isinstance(p, pd.Period) else "all dates")
+    # More districts than max_features: the earliest are kept (never the case with max_features >= 399).
+    table = table.sort_values("start", kind="stable").head(max_features)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [float(r.lon), float(r.lat)]},
+            "properties": {
+                "start": int(r.start),
+                "end": last_ms if cumulative else int(r.start) + _DAY_MS,
+                "color": GROUP_COLORS.get(r.group, "#999999"),
+                "count": int(r.count),
+                "popup": html.escape(f"{r.label}: {r.count:,} events in district {r.adm2} ({r.groups})"),
+            },
+        }
+        for r in table.itertuples(index=False)
+    ]
+    return {"type": "FeatureCollection", "features": features, "merged": merge_freq or "all"}
 
 
 def timeline_map(
@@ -979,6 +1054,7 @@ def timeline_map(
     from geo.maps import finalize, new_map
 
     data = timeline_features(events, cumulative=cumulative)
+    merged = data.pop("merged")
     m = new_map(basemap=basemap)
     if provinces is not None:
         folium.GeoJson(
@@ -992,7 +1068,8 @@ def timeline_map(
         timeline = Timeline(
             data,
             point_to_layer=JsCode(
-                "function (feature, latlng) { return L.circleMarker(latlng, {radius: 6, weight: 1, "
+                "function (feature, latlng) { return L.circleMarker(latlng, {"
+                "radius: Math.min(18, 5 + 2 * Math.sqrt(feature.properties.count - 1)), weight: 1, "
                 "color: '#222', fillColor: feature.properties.color, fillOpacity: 0.85}); }"
             ),
             # The popup HTML was escaped in Python (timeline_features).
@@ -1011,6 +1088,11 @@ def timeline_map(
         legend_control(
             "Group",
             [(g, GROUP_COLORS[g]) for g in GROUPS if g in present],
-            "Events with district coordinates only.",
+            "Events with district coordinates only."
+            + (
+                f" Many events: those of one district and {FREQS.get(merged, 'the whole span')} are one point, sized by number."
+                if merged
+                else ""
+            ),
         ).add_to(m)
     return finalize(m)

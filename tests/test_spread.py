@@ -456,3 +456,16 @@ def test_spread_page_runs_and_follows_the_sidebar_and_period(capsys, monkeypatch
     assert at.query_params["freq"] in ("Y", ["Y"])
     at.button_group(key="spread_map").set_value("animation").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
+
+
+def test_timeline_merges_events_per_district_and_period_beyond_the_cap(real_events):
+    sel = apply_filters(real_events, Filters())
+    exact = sel.loc[(sel["adm2_pcode"] != "") & sel["latitude"].notna() & (sel["geo_precision"] <= 2)]
+    full = timeline_features(sel)
+    assert full["merged"] is None and len(full["features"]) == len(exact)
+    for cap, expected in ((len(exact) - 1, "M"), (exact["adm2_pcode"].nunique(), "all")):
+        merged = timeline_features(sel, max_features=cap)
+        assert merged["merged"] == expected and len(merged["features"]) <= cap
+        assert sum(f["properties"]["count"] for f in merged["features"]) == len(exact)
+    by_month = exact.groupby([exact["adm2_pcode"], exact["event_date"].dt.to_period("M")]).ngroups
+    assert len(timeline_features(sel, max_features=len(exact) - 1)["features"]) == by_month
