@@ -293,13 +293,23 @@ def _as_text(value: object) -> str:
 # --------------------------------------------------------------------------------------
 
 
+#: Columns whose surrounding spaces are noise (codes, dates, numbers); free text is kept as written.
+_STRIPPED = {
+    "event_id", "event_date", "date_precision", "group", "adm1_pcode", "adm2_pcode", "latitude", "longitude",
+    "geo_precision", "fatalities", "claim_status", "event_id_cnty", "time_precision", "id", "ucdp_ged_id",
+    "date_start", "date_end", "date_prec", "where_prec", "best", "deaths_a", "deaths_b", "deaths_civilians",
+    "deaths_unknown", "type_of_violence",
+}  # fmt: skip
+
+
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    """Column ``name`` as stripped strings (case-insensitive), or empty strings when absent."""
+    """Column ``name`` as strings (case-insensitive name), or empty strings when absent."""
     lookup = {str(c).strip().lower(): c for c in frame.columns}
     c = lookup.get(name.lower())
     if c is None:
         return pd.Series("", index=frame.index, dtype="string")
-    return frame[c].astype("string").fillna("").str.strip()
+    col = frame[c].astype("string").fillna("")
+    return col.str.strip() if name.lower() in _STRIPPED else col
 
 
 def _groups(names: pd.Series) -> pd.Series:

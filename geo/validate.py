@@ -254,16 +254,22 @@ def check_event_ids(ids: pd.Series, rows: pd.Series, *, known: Iterable[str] = (
     """
     text = ids.astype("string").fillna("").str.strip()
     has = text != ""
-    dup = has & text.duplicated(keep="first")
-    first_row = rows.groupby(text.to_numpy()).transform("first")
+    dup = (has & text.duplicated(keep="first")).to_numpy(dtype=bool)
     reasons = np.full(len(text), "", dtype=object)
-    for i in np.flatnonzero(dup.to_numpy()):
-        reasons[i] = f"event_id: {text.iloc[i]!r} repeats row {int(first_row.iloc[i])}"
+    values = text.to_numpy(dtype=object)
+    row_of = rows.to_numpy()
+    if dup.any():
+        repeated = set(values[dup])
+        first = {}
+        for i in np.flatnonzero(text.isin(repeated).to_numpy(dtype=bool) & ~dup):
+            first[values[i]] = row_of[i]
+        for i in np.flatnonzero(dup):
+            reasons[i] = f"event_id: {values[i]!r} repeats row {int(first[values[i]])}"
     known = set(known)
     if known:
-        clash = has & text.isin(known) & ~dup
-        for i in np.flatnonzero(clash.to_numpy()):
-            reasons[i] = f"event_id: {text.iloc[i]!r} is already in the loaded events"
+        clash = has.to_numpy(dtype=bool) & text.isin(known).to_numpy(dtype=bool) & ~dup
+        for i in np.flatnonzero(clash):
+            reasons[i] = f"event_id: {values[i]!r} is already in the loaded events"
     return reasons
 
 
@@ -394,17 +400,11 @@ def likely_duplicates(
     a, b = pos[k], pos[k + 1]
     ids = events["event_id"].astype("string").fillna("").to_numpy(dtype=object)
     unit = "day" if days == 1 else "days"
-    why = pd.Series(" (same group " + groups[a] + ", district " + adm2[a] + f", dates within {days} {unit})")
-    quoted = pd.Series(ids, dtype=object).map(repr).to_numpy(dtype=object)
-    notes = pd.DataFrame(
-        {
-            "pos": np.concatenate([a, b]),
-            "order": np.concatenate([k, k]),
-            "text": np.concatenate(
-                ["likely duplicate of " + quoted[b] + why, "likely duplicate of " + quoted[a] + why]
-            ),
-        }
-    ).sort_values(["pos", "order"], kind="stable")
-    joined = notes.groupby("pos", sort=False)["text"].agg("; ".join)
-    out[joined.index.to_numpy()] = joined.to_numpy()
+    why = " (same group " + groups[a] + ", district " + adm2[a] + f", dates within {days} {unit})"
+    quote = np.frompyfunc(repr, 1, 1)
+    # In the sorted order each row has one predecessor and one successor, so it is at most
+    # once a ``b`` (noted against the event before it) and at most once an ``a`` (against the one after).
+    out[b] = "likely duplicate of " + quote(ids[a]) + why
+    after = "likely duplicate of " + quote(ids[b]) + why
+    out[a] = np.where(out[a] != "", out[a] + "; " + after, after)
     return out
