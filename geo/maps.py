@@ -158,6 +158,64 @@ def _json(value: Any) -> str:
     )
 
 
+# --------------------------------------------------------------------------- compact integers
+
+#: The browser-side decoder of :func:`encode_varints` (Google's polyline scheme for one integer stream).
+_JS_DECODE_VARINTS = """
+            function afgVarints(s) {
+                var out = [], i = 0, n = s.length;
+                while (i < n) {
+                    var b, shift = 0, res = 0;
+                    do { b = s.charCodeAt(i++) - 63; res += (b & 31) * Math.pow(2, shift); shift += 5; } while (b >= 32);
+                    out.push(res % 2 ? -(res + 1) / 2 : res / 2);
+                }
+                return out;
+            }"""
+
+
+def encode_varints(values: Any) -> str:
+    """Encode signed integers as printable ASCII, 5 bits a character (the polyline algorithm's scheme).
+
+    Small numbers take one or two characters instead of the four or five of
+    decimal text with a comma; coordinate deltas are small numbers. Characters
+    are in ``?`` (63) to ``~`` (126).
+
+    Examples
+    --------
+    >>> encode_varints([0, 1, -1, 3850000])
+    '?A@_p~iF'
+    >>> decode_varints(encode_varints([0, 1, -1, 3850000])).tolist()
+    [0, 1, -1, 3850000]
+    """
+    v = np.asarray(values, dtype=np.int64).ravel()
+    if v.size == 0:
+        return ""
+    z = ((v << 1) ^ (v >> 63)).astype(np.uint64)  # zigzag: sign in the lowest bit
+    width = max(1, int(np.ceil(int(z.max()).bit_length() / 5)))
+    chunks = np.zeros((len(z), width), dtype=np.uint8)
+    for k in range(width):
+        part = (z >> np.uint64(5 * k)) & np.uint64(31)
+        more = z >= (np.uint64(1) << np.uint64(5 * (k + 1)))
+        present = (z >= (np.uint64(1) << np.uint64(5 * k))) | (k == 0)
+        chunks[:, k] = np.where(present, (part | np.where(more, 32, 0).astype(np.uint64)) + 63, 0)
+    flat = chunks.ravel()
+    return flat[flat != 0].tobytes().decode("ascii")
+
+
+def decode_varints(text: str) -> np.ndarray:
+    """Decode :func:`encode_varints` output (for tests and tools; the browser has its own decoder)."""
+    out: list[int] = []
+    res = shift = 0
+    for ch in text.encode("ascii"):
+        b = ch - 63
+        res |= (b & 31) << shift
+        shift += 5
+        if b < 32:
+            out.append(-((res + 1) >> 1) if res & 1 else res >> 1)
+            res = shift = 0
+    return np.array(out, dtype=np.int64)
+
+
 # --------------------------------------------------------------------------- map elements
 
 
@@ -228,9 +286,9 @@ class CompactPolygons(_RenderOnce, Layer):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = (function () {
             var scale = {{ this.scale }}, data = {{ this.data_json }}, styles = {{ this.styles_json }};
-            var group = L.featureGroup();
-            function decode(flat) {
-                var out = [], x = 0, y = 0;
+            var group = L.featureGroup();{{ this.js_decoder }}
+            function decode(text) {
+                var flat = afgVarints(text), out = [], x = 0, y = 0;
                 for (var i = 0; i < flat.length; i += 2) {
                     x += flat[i]; y += flat[i + 1];
                     out.push([y / scale, x / scale]);
@@ -279,21 +337,22 @@ class CompactPolygons(_RenderOnce, Layer):
                 label_data = [label[0], round(label[1], decimals), round(label[2], decimals)]
             rows.append([_encode_geometry(geom, scale), style_index[key], tooltip or "", label_data])
         self.scale = scale
+        self.js_decoder = _JS_DECODE_VARINTS
         self.data_json = _json(rows)
         self.styles_json = "[" + ",".join(styles) + "]"
 
 
-def _encode_ring(coords: np.ndarray, scale: int) -> list[int]:
+def _encode_ring(coords: np.ndarray, scale: int) -> str:
     q = np.round(np.asarray(coords)[:, :2] * scale).astype(np.int64)
     # Drop repeated vertices that quantizing created, keep the ring closed.
     keep = np.ones(len(q), dtype=bool)
     keep[1:] = np.any(q[1:] != q[:-1], axis=1)
     q = q[keep]
     deltas = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-    return deltas.ravel().tolist()
+    return encode_varints(deltas)
 
 
-def _encode_geometry(geom: Any, scale: int) -> list[list[list[int]]]:
+def _encode_geometry(geom: Any, scale: int) -> list[list[str]]:
     polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
     out = []
     for poly in polys:
@@ -308,7 +367,9 @@ def _encode_geometry(geom: Any, scale: int) -> list[list[list[int]]]:
 class EventPoints(_RenderOnce, JSCSSMixin, Layer):
     """Event points coloured by group, in a marker cluster when many; popups as JSON strings.
 
-    ``points`` is an (n, 4) integer array ``lat*scale, lon*scale, group index, count``;
+    ``points`` is an (n, 4) integer array ``lat*scale, lon*scale, group index, count``
+    (kept as ``self.points``), sent as :func:`encode_varints` of the row-wise
+    deltas of lat and lon;
     ``popups`` (optional) holds one escaped HTML string per point. Without
     popups, a point's popup is built in the browser from its count and group.
     """
@@ -320,18 +381,19 @@ class EventPoints(_RenderOnce, JSCSSMixin, Layer):
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = (function () {
-            var scale = {{ this.scale }}, pts = {{ this.points_json }}, popups = {{ this.popups_json }};
+            {{ this.js_decoder }}
+            var scale = {{ this.scale }}, pts = afgVarints({{ this.points_json }}), popups = {{ this.popups_json }};
             var groups = {{ this.groups_json }}, colors = {{ this.colors_json }};
             var layer = {% if this.cluster %}L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 50}){% else %}L.featureGroup(){% endif %};
             var icons = colors.map(function (c) {
                 return L.divIcon({className: "afg-point", iconSize: [12, 12],
                     html: '<span style="display:block;width:12px;height:12px;border-radius:6px;border:1px solid #fff;background:' + c + '"></span>'});
             });
-            var markers = [], lat = 0;
+            var markers = [], lat = 0, lon = 0;
             for (var i = 0; i < pts.length; i += 4) {
-                lat += pts[i];
+                lat += pts[i]; lon += pts[i + 1];
                 var k = i / 4, g = pts[i + 2], n = pts[i + 3];
-                var m = L.marker([lat / scale, pts[i + 1] / scale], {icon: icons[g], title: groups[g] + (n > 1 ? " (" + n + " events)" : "")});
+                var m = L.marker([lat / scale, lon / scale], {icon: icons[g], title: groups[g] + (n > 1 ? " (" + n + " events)" : "")});
                 if (popups) {
                     m.bindPopup(popups[k], {maxWidth: 320});
                 } else {
@@ -359,11 +421,12 @@ class EventPoints(_RenderOnce, JSCSSMixin, Layer):
         super().__init__(name=name, overlay=True, control=True, show=True)
         self._name = "EventPoints"
         self.scale = 10**decimals
-        pts = np.asarray(points, dtype=np.int64).reshape(-1, 4).copy()
-        if len(pts):
-            # Latitudes as deltas (points are sorted by latitude): fewer digits to send.
-            pts[1:, 0] = np.diff(pts[:, 0])
-        self.points_json = "[" + ",".join(map(str, pts.ravel().tolist())) + "]"
+        self.points = np.asarray(points, dtype=np.int64).reshape(-1, 4)
+        wire = self.points.copy()
+        # Coordinates as deltas from the previous point (sorted by latitude): small numbers, few characters.
+        wire[:, :2] = np.diff(self.points[:, :2], axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+        self.points_json = _json(encode_varints(wire))
+        self.js_decoder = _JS_DECODE_VARINTS
         self.popups_json = _json(popups) if popups is not None else "null"
         self.groups_json = _json([escape_text(f"{g}: {GROUP_LABELS[g]}") for g in GROUPS])
         self.colors_json = _json([GROUP_COLORS[g] for g in GROUPS])

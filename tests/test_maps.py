@@ -23,6 +23,8 @@ from geo.maps import (
     CompactPolygons,
     EventPoints,
     build_event_map,
+    decode_varints,
+    encode_varints,
     escape_text,
     event_popup_html,
     finalize,
@@ -64,8 +66,10 @@ def _layers(m: folium.Map, cls) -> dict[str, object]:
 
 
 def _points(layer: EventPoints) -> np.ndarray:
-    flat = np.array(json.loads(layer.points_json), dtype=np.int64).reshape(-1, 4)
-    flat[:, 0] = np.cumsum(flat[:, 0])
+    """The points as sent to the browser, decoded (and checked against what the layer was given)."""
+    flat = decode_varints(json.loads(layer.points_json)).reshape(-1, 4)
+    flat[:, :2] = np.cumsum(flat[:, :2], axis=0)
+    np.testing.assert_array_equal(flat, layer.points)
     return flat
 
 
@@ -280,3 +284,12 @@ def test_map_page_in_chromium_draws_everything_offline_and_runs_no_payload(event
         finally:
             browser.close()
     assert outside == []
+
+
+def test_varints_round_trip_small_and_large_signed_numbers():
+    rng = np.random.default_rng(7)
+    values = np.concatenate([[0, 1, -1, 15, -16, 16, 2**31, -(2**31)], rng.integers(-4_000_000, 4_000_000, 5_000)])
+    text = encode_varints(values)
+    assert set(text) <= {chr(c) for c in range(63, 127)}
+    np.testing.assert_array_equal(decode_varints(text), values)
+    assert len(encode_varints(np.arange(-15, 16))) == 31  # one character each
