@@ -348,6 +348,7 @@ COMMON_WORD_PLACES: frozenset[str] = frozenset(
         "Kai",
         "Ka'i",
         "March",
+        "Marc",
     }
 )
 
@@ -700,6 +701,31 @@ def _build(folder: str) -> Gazetteer:
         for alt in _split(alt_by_pcode.get(pcode)):
             if alt != "Centre":
                 add(alt, {**kw, "source": "OCHA alternative name"})
+    # A short form shared with another district's exact name ("Nawa" for Nawa-e-Barakzaiy as
+    # well as the Nawa district of Ghazni; "Kushk", "خاش") is indexed for both, so that the
+    # province named decides, or the answer is ambiguous.
+    for pcode, u in districts.items():
+        for full in (u.name, u.name_da):
+            toks = tokens(re.sub(r"\([^)]*\)", " ", full))
+            if len(toks) < 2:
+                continue
+            first = key_from_tokens([toks[0]])
+            others = [e for e in index.get(first, []) if e.kind == "district" and e.adm2_pcode != pcode]
+            if others and first not in WEAK_KEYS and len(first) >= 3:
+                index[first].append(
+                    Entry(
+                        kind="district",
+                        adm1_pcode=u.parent,
+                        adm2_pcode=pcode,
+                        name=u.name,
+                        matched=toks[0],
+                        source="short form",
+                        lat=u.lat,
+                        lon=u.lon,
+                        centre=centre_of.get(u.parent) == pcode,
+                    )
+                )
+
     for spelling, pcode in ALIASES.items():
         u = districts[pcode]
         kw = dict(

@@ -703,14 +703,14 @@ def _closest(key: str, kind: str, g: Gazetteer) -> tuple[tuple[Entry, ...], str]
 
 def _closest_within(key: str, provinces: set[str], g: Gazetteer) -> tuple[Entry, ...]:
     """District entries of ``provinces`` whose name is closest to ``key`` (one unit only)."""
-    if len(key) < 4:
+    if len(key) < 5:
         return ()
     pool = {}
     for k in g.district_keys:
         for e in g.lookup(k):
             if e.kind == "district" and e.adm1_pcode in provinces:
                 pool.setdefault(k, []).append(e)
-    close = difflib.get_close_matches(key, list(pool), n=3, cutoff=0.8)
+    close = difflib.get_close_matches(key, list(pool), n=3, cutoff=0.85)
     if not close:
         return ()
     best = difflib.SequenceMatcher(None, key, close[0]).ratio()
@@ -890,6 +890,8 @@ def _describe(r: _Reading, g: Gazetteer, d: str | None = None) -> str:
         label = f"{kind} '{u.name}'"
     if e.source == "alias":
         label += f" (alias '{e.matched}')"
+    elif e.source == "short form":
+        label += f" (short form '{m.text}')"
     elif m.fuzzy:
         label += f" ({m.how} '{m.text}')"
     if r.why == "ministry":
@@ -938,7 +940,7 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
                         cities.append(
                             _Reading(ms, set(), {dd: town if town and town.centre else cands[0]}, _T_PD, "city", True)
                         )
-        if not cities and _says_the_capital(text):
+        if not cities and _says_the_capital(text):  # "the 13th district of the capital"
             d = g.centre_of["AF01"]
             cities.append(_Reading(_Mention(0, 0, "the capital", ()), set(), {d: g.towns[d]}, _T_PD, "city", True))
         if cities:
@@ -946,21 +948,20 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
             pd_reading.tier = _T_PD
             readings = [r for r in readings if r.mention is not pd_reading.mention] + [pd_reading]
 
-    # A national ministry sits in Kabul city: it marks a bare "Kabul" as the city, or is the only place.
-    ministry = bool(text) and (_names_a_ministry(text) or _says_the_capital(text))
-    if ministry:
-        kabul_city = g.centre_of["AF01"]
+    # A national ministry sits in Kabul city, and "the capital" is Kabul: either marks a bare
+    # "Kabul" as the city; named as the place itself, with nothing else named, it is Kabul city.
+    kabul_city = g.centre_of["AF01"]
+    if text and (_names_a_ministry(text, located=False) or _says_the_capital(text)):
         for k, r in enumerate(readings):
             if r.provinces == {"AF01"} and not r.strong and not r.districts:
                 readings[k] = _Reading(r.mention, set(), {kabul_city: g.towns[kabul_city]}, _T_CITY, "ministry", True)
-        if not readings and pd_reading is None:
-            return _district_result(
-                g,
-                g.towns[kabul_city],
-                kabul_city,
-                "a national ministry, with no other place named: Kabul city",
-                place_ok=True,
-            )
+    if text and not readings and pd_reading is None and not road_prov:
+        if _names_a_ministry(text):
+            note = "a national ministry, with no other place named: Kabul city"
+            return _district_result(g, g.towns[kabul_city], kabul_city, note, place_ok=True)
+        if _says_the_capital(text, located=True):
+            note = "'the capital' with no other place named: Kabul city"
+            return _district_result(g, g.towns[kabul_city], kabul_city, note, place_ok=True)
 
     strong_prov = set(hint_provinces)
     weak_prov: set[str] = set()
@@ -1081,7 +1082,7 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
         return _province_result(
             g,
             pc,
-            f"province '{g.provinces[pc].name}': several districts named ({names}), none preferred",
+            f"province '{g.provinces[pc].name}': several districts fit ({names}), none preferred",
             _candidates(g, cands),
         )
 
@@ -1093,10 +1094,6 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
             geocode_candidates=_candidates(g, road_prov),
             geocode_note=f"only the ends of a named road ({', '.join(road_names)}); the road crosses other provinces",
         )
-    if not readings and text and _says_the_capital(text):
-        d = g.centre_of["AF01"]
-        town = g.towns[d]
-        return _district_result(g, town, d, "'the capital' with no other place named: Kabul city", place_ok=True)
     if len(all_prov) == 1 or (len(strong_prov) == 1):
         pc = next(iter(strong_prov)) if len(strong_prov) == 1 else next(iter(all_prov))
         r = next((r for r in prov_readings if pc in r.provinces), None)
@@ -1133,25 +1130,57 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
     return GeocodeResult(geocode_note="no province, district or town name recognised")
 
 
+_PD_WORDS = {"district", "districts", "pd"}
 _MINISTRY = {"ministry", "ministries"} | _norm_set({"وزارت", "وزارة", "وزارتهای"})
 
 
-def _names_a_ministry(text: str) -> bool:
-    return any(w in _MINISTRY for w in _words(text)[0])
+_AT = {"outside", "near", "at", "inside", "in", "entrance", "gate", "front", "building", "compound", "headquarters"}
+_AT |= _norm_set({"مقابل", "نزدیک", "نزدیکی", "ساختمان", "دروازه", "درب", "ورودی", "داخل", "در", "کنار", "امام"})
+_SPEECH = {"says", "said", "say", "spokesman", "spokesperson", "statement", "announced", "claims", "claimed", "reports"}
+_SPEECH |= _norm_set({"گفت", "گفته", "اعلام", "سخنگوی", "سخنگو", "ادعا", "قال", "اعلنت"})
 
 
-def _says_the_capital(text: str) -> bool:
+def _names_a_ministry(text: str, *, located: bool = True) -> bool:
+    """A ministry named as the place ("outside the Ministry of Refugees"), not as a speaker.
+
+    With ``located=False`` any mention of a ministry counts (it then only marks a
+    bare "Kabul" as the city: "the ministry of urban development in Kabul").
+    """
+    words = _words(text)[0]
+    if any(w in _SPEECH for w in words):
+        return False
+    for i, w in enumerate(words):
+        if w in _MINISTRY:
+            if not located:
+                return True
+            before = set(words[max(0, i - 4) : i])
+            after = set(words[i + 1 : i + 6])
+            if i == 0 or before & _AT or after & {"building", "compound", "headquarters", "gate"}:
+                return True
+    return False
+
+
+def _says_the_capital(text: str, *, located: bool = False) -> bool:
+    """ "the capital", "پایتخت", "العاصمة" (not "the provincial capital", not "capital of X").
+
+    With ``located``, only as the place itself ("in the capital", "در پایتخت") and
+    not in a statement ("... says", "گفت"), not as a distance ("east of the capital").
+    """
     words, _ = _words(text)
+    if located and any(w in _SPEECH for w in words):
+        return False
     for i, t in enumerate(words):
+        prev = words[i - 1] if i > 0 else ""
+        prev2 = words[i - 2] if i > 1 else ""
         if t in _THE_CAPITAL and not (i + 1 < len(words) and words[i + 1] in _AR_PROVINCE):
-            return True
-        if (
-            t == "capital"
-            and i > 0
-            and words[i - 1] in ("the", "afghan", "country", "countrys", "afghanistans")
-            and not (i + 1 < len(words) and words[i + 1] in ("of", "city"))
-        ):
-            return True
+            if not located or i == 0 or prev in _AT:
+                return True
+        if t == "capital" and prev in ("the", "afghan", "country", "countrys", "afghanistans"):
+            if i + 1 < len(words) and words[i + 1] in ("of", "city"):
+                continue
+            lead = prev2 if prev == "the" else (words[i - 3] if i > 2 and prev2 == "the" else prev2)
+            if not located or lead in _AT or lead == "of" and prev == "the" and i > 2 and words[i - 3] in _PD_WORDS:
+                return True
     return False
 
 

@@ -548,3 +548,25 @@ def test_the_capital_marks_a_bare_kabul_as_the_city(text, names):
 
 def test_distance_from_the_capital_does_not_move_the_place(names):
     assert_district(geocode_text("Jalalabad, 150 km east of the capital"), names, "Nangarhar", "Jalalabad")
+
+
+def test_short_form_shared_with_another_district_needs_context(names):
+    # "Nawa" is the Ghazni district, and the usual short form of Nawa-e-Barakzaiy (Hilmand).
+    r = geocode_text("Nawa")
+    assert r.geocode_status == "ambiguous"
+    assert code(names, "Ghazni", "Nawa") in r.geocode_candidates
+    assert code(names, "Hilmand", "Nawa-e-Barakzaiy") in r.geocode_candidates
+    assert_district(geocode_text("Nawa district, Helmand"), names, "Hilmand", "Nawa-e-Barakzaiy")
+    assert_district(geocode_text("Nawa district of Ghazni"), names, "Ghazni", "Nawa")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Afghan Defence Ministry says 216 opponents killed",
+        "50 km north of the capital",
+        "Taliban said the capital was calm",
+    ],
+)
+def test_ministry_or_capital_as_speaker_or_distance_is_not_a_place(text):
+    assert geocode_text(text).geocode_status == "unresolved"
