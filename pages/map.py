@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from functools import partial
 
+import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -12,20 +14,27 @@ from geo.errors import AfgMapError
 from geo.export import aggregates_to_geojson, events_to_csv, events_to_geojson, geojson_bytes
 from geo.filters import headline, summarize
 from geo.join import assign_points
-from geo.maps import build_event_map, finalize
+from geo.maps import POINT_DECIMALS, build_event_map, finalize
 from geo.viewstate import BASEMAPS, METRICS
 from pages import common
 
 #: Height of the map in pixels.
 MAP_HEIGHT = 620
 
-#: A click this close (degrees, about 1 m) to an event's coordinates selects that event.
-CLICK_TOLERANCE_DEG = 1e-5
-
 
 
 def _geojson(build, frame, **kwargs) -> bytes:
     return geojson_bytes(build(frame, **kwargs))
+
+
+@st.cache_resource(max_entries=8, show_spinner="Drawing the map…")
+def _event_map(data_key: tuple, view_key: str, _events, _provinces, _districts, *, metric: str, basemap: str) -> folium.Map:
+    """The finalized map for one data file and one view, shared read-only: callers render a deep copy.
+
+    Building takes seconds for 100,000 events; a copy takes milliseconds, so a click
+    (which reruns the page) does not rebuild it. Rendering changes a folium map, hence the copy.
+    """
+    return finalize(build_event_map(_events, provinces=_provinces, districts=_districts, metric=metric, basemap=basemap))
 
 
 view = common.page_view()
@@ -42,10 +51,9 @@ st.caption(
 )
 
 try:
-    fmap = finalize(
-        build_event_map(
-            events, provinces=provinces, districts=districts, metric=view.metric, basemap=view.basemap
-        )
+    data_key = (common.events_stamp(), id(provinces), id(districts))
+    fmap = copy.deepcopy(
+        _event_map(data_key, repr(view), events, provinces, districts, metric=view.metric, basemap=view.basemap)
     )
 except AfgMapError as exc:
     # e.g. AssetsMissingError: the vendored Leaflet files are not installed (python -m geo fetch-assets).
@@ -82,8 +90,10 @@ st.caption(
 
 if clicked and clicked.get("lat") is not None and clicked.get("lng") is not None:
     lat, lng = float(clicked["lat"]), float(clicked["lng"])
+    # The map sends points rounded to POINT_DECIMALS; a click on one returns those coordinates.
     at_point = events.loc[
-        ((events["latitude"] - lat).abs() < CLICK_TOLERANCE_DEG) & ((events["longitude"] - lng).abs() < CLICK_TOLERANCE_DEG)
+        (events["latitude"].round(POINT_DECIMALS) == round(lat, POINT_DECIMALS))
+        & (events["longitude"].round(POINT_DECIMALS) == round(lng, POINT_DECIMALS))
     ]
     if len(at_point):
         st.subheader(f"{len(at_point):,} event{'s' if len(at_point) != 1 else ''} at the clicked point", anchor=False)
