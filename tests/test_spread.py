@@ -9,7 +9,15 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import folium
 import geopandas as gpd
@@ -469,3 +477,107 @@ def test_timeline_merges_events_per_district_and_period_beyond_the_cap(real_even
         assert sum(f["properties"]["count"] for f in merged["features"]) == len(exact)
     by_month = exact.groupby([exact["adm2_pcode"], exact["event_date"].dt.to_period("M")]).ngroups
     assert len(timeline_features(sel, max_features=len(exact) - 1)["features"]) == by_month
+
+
+# ------------------------------------------------------------------ the Spread page in a real browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def spread_server(vendor, tmp_path_factory):
+    """``streamlit run app.py`` on 127.0.0.1 (a free port) on the bundled events; stopped after the module."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path_factory.mktemp("spread-server") / "streamlit.log"
+    cmd = [
+        "timeout", "600", sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    env = {**os.environ, settings.EVENTS_ENV: str(settings.DEFAULT_EVENTS_FILE)}
+    with open(log, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(cmd, cwd=settings.REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(300):
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                        break
+                except OSError:
+                    time.sleep(0.3)
+            else:
+                pytest.fail(f"streamlit did not start:\n{log.read_text()}")
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+@pytest.fixture
+def offline_browser_page():
+    if not CHROMIUM.exists():
+        if os.environ.get("AFGMAP_REQUIRE_BROWSER"):
+            pytest.fail(f"no chromium at {CHROMIUM}")
+        pytest.skip(f"no chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[str] = []
+
+    def route(r):
+        if urlsplit(r.request.url).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(viewport={"width": 1400, "height": 1200})
+        context.route("**/*", route)
+        yield context.new_page()
+        browser.close()
+    assert blocked == [], f"the Spread page asked for outside hosts: {blocked}"
+
+
+def _map_frame(page, selector: str, timeout_s: float = 60):
+    """The streamlit-folium iframe whose document has ``selector``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for frame in page.frames[1:]:
+            try:
+                if frame.evaluate(f"() => !!document.querySelector({json.dumps(selector)})"):
+                    return frame
+            except Exception:  # a frame being replaced by a rerun
+                pass
+        page.wait_for_timeout(500)
+    raise AssertionError(f"no map frame with {selector} within {timeout_s} s")
+
+
+def test_spread_page_in_a_browser_draws_first_activity_and_plays_the_events(
+    spread_server, offline_browser_page, real_events
+):
+    page = offline_browser_page
+    page.goto(f"{spread_server}/spread?group=NRF&basemap=none")
+    nrf = apply_filters(real_events, Filters(groups=("NRF",)))
+    sentence = period_sentence(nrf, filters=Filters(groups=("NRF",)))
+    page.get_by_text(sentence).wait_for(timeout=90_000)
+    frame = _map_frame(page, ".afgmap-legend")
+    legend = frame.evaluate("() => document.querySelector('.afgmap-legend').innerText")
+    first_periods = set(
+        nrf.loc[nrf["adm2_pcode"] != ""].groupby("adm2_pcode")["event_date"].min().dt.to_period("Q").astype(str)
+    )
+    assert "First activity (quarter)" in legend and all(p in legend for p in first_periods)
+    # One shaded path per active district, plus provinces, trajectory and markers: at least the districts.
+    n_paths = frame.evaluate("() => document.querySelectorAll('path.leaflet-interactive').length")
+    assert n_paths >= nrf.loc[nrf["adm2_pcode"] != "", "adm2_pcode"].nunique()
+    page.get_by_role("radio", name="Animation").click()
+    frame = _map_frame(page, ".leaflet-timeline-control")
+    exact = nrf.loc[(nrf["adm2_pcode"] != "") & nrf["latitude"].notna() & (nrf["geo_precision"] <= 2)]
+    drawn = frame.evaluate(
+        """() => { const s = document.querySelector('.leaflet-timeline-control input[type=range]');
+                   s.value = s.max; s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change'));
+                   return document.querySelectorAll('path.leaflet-interactive').length; }"""
+    )
+    assert drawn == len(exact)
