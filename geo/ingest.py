@@ -748,7 +748,12 @@ def _place(events: pd.DataFrame, *, kind: str, geocode: bool, progress: bool) ->
             out.loc[todo, col] = coded[col].astype("float64").to_numpy()
         # The source's own precision (ACLED, UCDP) says how exact its coordinates are; keep it when given.
         prec = coded["geo_precision"].astype("Int64").astype("string").fillna("").to_numpy()
-        out.loc[todo, "geo_precision"] = np.where(keep_prec.to_numpy() != "", keep_prec.to_numpy(), prec)
+        given = keep_prec.to_numpy(dtype=object)
+        out.loc[todo, "geo_precision"] = np.where(given != "", given, prec)
+        # A province-level event (source precision 3) is not counted in the district its point falls in.
+        province_only = np.zeros(n, dtype=bool)
+        province_only[np.flatnonzero(todo)] = given == str(PRECISION_PROVINCE)
+        out.loc[province_only, ["adm2_pcode", "admin2"]] = ""
         status = coded["geocode_status"].astype(str).to_numpy()
         unresolved = np.full(n, "", dtype=object)
         unresolved[np.flatnonzero(todo)] = np.where(

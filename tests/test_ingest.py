@@ -71,6 +71,8 @@ def test_ucdp_ged_export():
     # where_prec 3 -> district (2), 4 -> province (3), 6 -> coordinates not used, reviewed.
     prec = dict(zip(src["where_prec"], ev["geo_precision"], strict=True))
     assert prec["3"] == 2 and prec["4"] == 3
+    province_level = ev[src["where_prec"].eq("4").to_numpy()].iloc[0]
+    assert (province_level["adm1_pcode"], province_level["adm2_pcode"]) == ("AF30", "")  # Hilmand, no district
     country_only = ev[src["where_prec"].eq("6").to_numpy()]
     assert country_only["needs_review"].all()
     assert country_only["review_note"].str.contains("where_prec: 6").all()
@@ -114,6 +116,17 @@ def test_bundled_csv_comes_back_unchanged(bundled_events_csv):
     pd.testing.assert_frame_equal(r.events[events.columns], events)
     # The aggregates stay aggregates (kept out of maps and counts downstream).
     assert r.events["is_aggregate"].sum() == 4
+
+
+def test_province_level_rows_get_no_district(bundled_events_csv, bundled):
+    """Rows placed only to a province (geo_precision 3) keep no district when placed again from their point."""
+    raw = pd.read_csv(bundled_events_csv, dtype=str, keep_default_na=False)
+    raw[["adm1_pcode", "adm2_pcode"]] = ""
+    r = ingest(raw.to_csv(index=False).encode(), name="unplaced.csv", today=TODAY)
+    level3 = r.events[r.events["geo_precision"] == 3]
+    assert len(level3) == (bundled["geo_precision"] == 3).sum() > 0
+    assert (level3["adm2_pcode"] == "").all()
+    assert (level3["adm1_pcode"].to_numpy() == bundled.loc[level3["event_id"], "adm1_pcode"].to_numpy()).all()
 
 
 def test_source_form_of_the_reported_events_is_geocoded(reported_events_csv, bundled):
