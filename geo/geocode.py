@@ -1027,6 +1027,11 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
             if len({g.districts[d].parent for d in narrowed}) == 1:
                 cands = narrowed
         provs = {g.districts[d].parent for d in cands}
+        if len(provs) == 1 and len(cands) > 1:
+            # In one province, an exact name beats a short form (Kushk vs Kushk-e-Kuhna).
+            exact = {d: v for d, v in cands.items() if v[0].source != "short form"}
+            if len(exact) == 1:
+                cands = exact
         if len(provs) > 1:
             return GeocodeResult(
                 geocode_status=AMBIGUOUS,

@@ -570,3 +570,22 @@ def test_short_form_shared_with_another_district_needs_context(names):
 )
 def test_ministry_or_capital_as_speaker_or_distance_is_not_a_place(text):
     assert geocode_text(text).geocode_status == "unresolved"
+
+
+def test_every_district_in_every_phrasing(names):
+    # All 399 districts, by their AGCHO English and Dari names, in the report phrasings.
+    g = load_gazetteer()
+    misses = []
+    for d, u in g.districts.items():
+        p = g.provinces[u.parent]
+        dari = re.sub(r"\([^)]*\)", "", u.name_da).strip()
+        for text in (
+            f"{u.name} district of {p.name} province",
+            f"ولسوالی {dari} ولایت {p.name_da}",
+            f"شهرستان {dari} استان {p.name_da}",
+            f"د {p.name_da} ولایت د {dari} ولسوالۍ",
+            f"مديرية {dari} بولاية {p.name_da}",
+        ):
+            if geocode_text(text).adm2_pcode != d:
+                misses.append(text)
+    assert misses == []
