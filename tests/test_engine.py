@@ -20,7 +20,7 @@ import pytest
 
 from geo import settings
 from geo.aggregate import aggregate_by_district
-from geo.engine import combine_aggregates, run_pipeline
+from geo.engine import assign_points_dask, combine_aggregates, run_pipeline
 from geo.errors import InputError
 from geo.events import load_events
 
@@ -89,6 +89,30 @@ def test_dask_engine_default_local_cluster_with_threads(bundled_events_csv):
     # The bundled group statements stay out of the district counts.
     assert memory[0]["is_aggregate"].sum() == 4
     assert int(memory[1]["events"].sum()) == int(((memory[0]["adm2_pcode"] != "") & ~memory[0]["is_aggregate"]).sum())
+
+
+def test_dask_geopandas_assignment_on_the_cluster_matches_memory(cluster):
+    import distributed
+    import shapely
+
+    from geo.boundaries import load_districts
+    from geo.pointindex import assign_points
+
+    districts = load_districts()
+    rng = np.random.default_rng(11)
+    minx, miny, maxx, maxy = districts.total_bounds
+    vertices = shapely.get_coordinates(districts.geometry.to_numpy())[::211]  # real border vertices
+    lon = np.concatenate([rng.uniform(minx - 0.1, maxx + 0.1, 3000), vertices[:, 0], [np.nan]])
+    lat = np.concatenate([rng.uniform(miny - 0.1, maxy + 0.1, 3000), vertices[:, 1], [34.5]])
+    frame = pd.DataFrame({"event_id": [f"P{i}" for i in range(lon.size)], "longitude": lon, "latitude": lat})
+    with distributed.Client(cluster.scheduler_address):
+        gdf = assign_points_dask(frame, npartitions=5).compute()
+    expected = assign_points(lon, lat)
+    pd.testing.assert_frame_equal(gdf[["adm1_pcode", "adm2_pcode", "assign_note"]].reset_index(drop=True), expected)
+    assert gdf.crs.to_epsg() == 4326
+    finite = np.isfinite(lon)
+    np.testing.assert_array_equal(gdf.geometry.x.to_numpy()[finite], lon[finite])
+    assert gdf["assign_note"].str.startswith("on a shared border").sum() > 10
 
 
 def test_combine_aggregates_of_pieces_equals_the_whole():
