@@ -437,6 +437,24 @@ def spread_metrics(
     return out
 
 
+def western_share(events: pd.DataFrame) -> float:
+    """Share of the events placed at least to a province that are in :data:`geo.settings.WESTERN_PROVINCES`.
+
+    Province-level events count; unplaced events and aggregate statements do not. NaN when none is placed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"event_date": pd.to_datetime(["2024-09-01"] * 3),
+    ...     "adm1_pcode": ["AF32", "AF08", ""], "adm2_pcode": ["", "AF0801", ""]})
+    >>> western_share(frame)
+    0.5
+    """
+    adm1 = _clean(events)["adm1"]
+    placed = adm1.loc[adm1 != ""]
+    return float(placed.isin(settings.WESTERN_PROVINCES).mean()) if len(placed) else math.nan
+
+
 def events_per_period(
     events: pd.DataFrame,
     *,

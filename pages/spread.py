@@ -16,7 +16,7 @@ from streamlit_folium import st_folium
 from geo.errors import AfgMapError
 from geo.filters import apply_filters
 from geo.groups import GROUP_COLORS, GROUPS
-from geo.settings import ATTRIBUTION, WESTERN_PROVINCES
+from geo.settings import ATTRIBUTION
 from geo.spread import (
     DEFAULT_FREQ,
     DEFAULT_ORIGIN,
@@ -30,6 +30,7 @@ from geo.spread import (
     period_sentence,
     spread_metrics,
     timeline_map,
+    western_share,
 )
 from pages import common
 
@@ -117,8 +118,7 @@ active = metrics.loc[metrics["events"] > 0]
 new_p = sorted({p for lst in metrics["new_provinces"] for p in lst})
 reach = metrics["west_km"].max()
 reach_row = metrics.loc[metrics["west_km"].idxmax()] if metrics["west_km"].notna().any() else None
-in_west = events["adm1_pcode"].isin(WESTERN_PROVINCES).sum()
-placed = (events["adm1_pcode"].fillna("") != "").sum()
+share_west = western_share(events)
 k1, k2, k3, k4 = st.columns(4)
 k1.metric(f"Active {FREQS[freq]}s", f"{len(active):,} of {len(metrics):,}")
 k2.metric(
@@ -139,7 +139,7 @@ k3.metric(
 )
 k4.metric(
     "Share in the west",
-    f"{in_west / placed:.0%}" if placed else "–",
+    f"{share_west:.0%}" if pd.notna(share_west) else "–",
     help="Herat, Farah, Badghis, Ghor, Nimroz; share of the events placed at least to a province.",
 )
 excluded_p = int(metrics["excluded_province_level"].sum())

@@ -46,6 +46,7 @@ from geo.spread import (
     spread_metrics,
     timeline_features,
     timeline_map,
+    western_share,
 )
 
 WGS84_GEOD = Geod(ellps="WGS84")
@@ -581,3 +582,14 @@ def test_spread_page_in_a_browser_draws_first_activity_and_plays_the_events(
                    return document.querySelectorAll('path.leaflet-interactive').length; }"""
     )
     assert drawn == len(exact)
+
+
+def test_western_share_counts_province_level_events(real_events):
+    nrf_2025 = apply_filters(real_events, Filters(groups=("NRF",), start="2025-01-01", end="2025-12-31"))
+    placed = nrf_2025.loc[nrf_2025["adm1_pcode"] != ""]
+    expected = placed["adm1_pcode"].isin(["AF32", "AF33", "AF31", "AF23", "AF34"]).sum() / len(placed)
+    assert western_share(nrf_2025) == pytest.approx(expected)
+    # The Hirat event of 2025-09-01 is known only to province level, and counts.
+    hirat = placed.loc[placed["adm1_pcode"] == "AF32"]
+    assert (hirat["adm2_pcode"] == "").any()
+    assert spread_metrics(nrf_2025, freq="Y")["west_share"].iloc[0] == pytest.approx(expected)
