@@ -419,8 +419,9 @@ def assign_points(
     lon, lat : array-like of float
         Longitudes and latitudes (WGS84), same length; NaN allowed.
     districts : geopandas.GeoDataFrame, optional
-        Districts to assign to (an index is built for them, ~1-2 s); default:
-        the full-resolution districts through :func:`default_index`.
+        Districts to assign to (an index is built for them, ~1 s, and kept for
+        the next call with the same frame: :func:`index_for`); default: the
+        full-resolution districts through :func:`default_index`.
     index : PointIndex, optional
         A ready index (takes precedence over ``districts``).
 
@@ -435,8 +436,28 @@ def assign_points(
     ['AF3201', '']
     """
     if index is None:
-        index = default_index() if districts is None else build_index(districts)
+        index = default_index() if districts is None else index_for(districts)
     return index.assign(lon, lat)
+
+
+_LAST: list[tuple[gpd.GeoDataFrame, PointIndex]] = []
+
+
+def index_for(districts: gpd.GeoDataFrame) -> PointIndex:
+    """The index of ``districts``, rebuilt only when a different frame comes (the last one is kept).
+
+    Keeps the frame itself, not its ``id``, so a recycled id can never return a stale index.
+
+    Examples
+    --------
+    >>> from geo.boundaries import load_districts
+    >>> d = load_districts()
+    >>> index_for(d) is index_for(d)
+    True
+    """
+    if not _LAST or _LAST[0][0] is not districts:
+        _LAST[:] = [(districts, build_index(districts))]
+    return _LAST[0][1]
 
 
 def _take_strings(values: np.ndarray, rows: np.ndarray):
