@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -111,15 +112,22 @@ def _reviewed(result: IngestResult, edited: pd.DataFrame | None) -> pd.DataFrame
     return checked.reset_index(drop=True)
 
 
-def _save_path(name: str) -> str:
+def save_dir() -> Path:
+    """Where saved uploads go: the folder the app reads events from (``$AFGMAP_EVENTS`` when it is a folder),
+    else ``data/events/``."""
+    loaded = settings.events_path()
+    return loaded if loaded.is_dir() else settings.LOCAL_EVENTS_DIR
+
+
+def _save_path(name: str) -> Path:
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", name.rsplit(".", 1)[0]).strip("_")[:40] or "upload"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    base = settings.LOCAL_EVENTS_DIR / f"uploaded_{stem}_{stamp}.csv"
+    base = save_dir() / f"uploaded_{stem}_{stamp}.csv"
     path, n = base, 1
     while path.exists():  # never overwrite anything (the bundled file included)
         n += 1
         path = base.with_name(f"{base.stem}_{n}.csv")
-    return str(path)
+    return path
 
 
 def render_upload_box() -> None:
@@ -196,7 +204,7 @@ def render_upload_box() -> None:
 
     add_col, save_col = st.columns(2)
     add = add_col.button("Add to this session's view", key="upload-add", type="primary")
-    save = save_col.button(f"Save to {settings.LOCAL_EVENTS_DIR.name}/ as a new file", key="upload-save")
+    save = save_col.button(f"Save to {save_dir().name}/ as a new file", key="upload-save")
     if not (add or save):
         return
     try:
@@ -221,6 +229,9 @@ def render_upload_box() -> None:
             return
         # Saved events now load with the others; the session copy would repeat them.
         st.session_state.pop(UPLOADED_EVENTS_KEY, None)
-        st.session_state[_K_MESSAGE] = f"{len(keep)} events saved to {path}."
+        where = (
+            "" if settings.events_path().is_dir() else f" (the app reads {settings.events_path()}, so they do not show)"
+        )
+        st.session_state[_K_MESSAGE] = f"{len(keep)} events saved to {common.md_text(path)}{common.md_text(where)}."
     st.session_state.pop(_K_RESULT, None)
     st.rerun()
