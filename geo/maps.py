@@ -173,6 +173,27 @@ _JS_DECODE_VARINTS = """
             }"""
 
 
+def _varint_bytes(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The characters of :func:`encode_varints` as uint8, and how many each value took."""
+    v = np.asarray(values, dtype=np.int64).ravel()
+    if v.size == 0:
+        return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
+    z = ((v << 1) ^ (v >> 63)).view(np.uint64)  # zigzag: the sign in the lowest bit
+    width = max(1, -(-int(z.max()).bit_length() // 5))
+    chunks = np.zeros((len(z), width), dtype=np.uint8)
+    lengths = np.zeros(len(z), dtype=np.int64)
+    rest = z.copy()
+    for k in range(width):
+        present = (z >= (np.uint64(1) << np.uint64(5 * k))) if k else np.ones(len(z), dtype=bool)
+        more = rest >= 32
+        char = (rest & np.uint64(31)).astype(np.uint8) + np.where(more, np.uint8(32), np.uint8(0)) + np.uint8(63)
+        chunks[:, k] = np.where(present, char, np.uint8(0))
+        lengths += present
+        rest = rest >> np.uint64(5)
+    flat = chunks.ravel()
+    return flat[flat != 0], lengths
+
+
 def encode_varints(values: Any) -> str:
     """Encode signed integers as printable ASCII, 5 bits a character (the polyline algorithm's scheme).
 
@@ -187,19 +208,23 @@ def encode_varints(values: Any) -> str:
     >>> decode_varints(encode_varints([0, 1, -1, 3850000])).tolist()
     [0, 1, -1, 3850000]
     """
-    v = np.asarray(values, dtype=np.int64).ravel()
-    if v.size == 0:
-        return ""
-    z = ((v << 1) ^ (v >> 63)).astype(np.uint64)  # zigzag: sign in the lowest bit
-    width = max(1, int(np.ceil(int(z.max()).bit_length() / 5)))
-    chunks = np.zeros((len(z), width), dtype=np.uint8)
-    for k in range(width):
-        part = (z >> np.uint64(5 * k)) & np.uint64(31)
-        more = z >= (np.uint64(1) << np.uint64(5 * (k + 1)))
-        present = (z >= (np.uint64(1) << np.uint64(5 * k))) | (k == 0)
-        chunks[:, k] = np.where(present, (part | np.where(more, 32, 0).astype(np.uint64)) + 63, 0)
-    flat = chunks.ravel()
-    return flat[flat != 0].tobytes().decode("ascii")
+    chars, _ = _varint_bytes(values)
+    return chars.tobytes().decode("ascii")
+
+
+def encode_varint_groups(values: Any, sizes: Sequence[int]) -> list[str]:
+    """:func:`encode_varints` of consecutive groups of ``values`` (``sizes`` values each), in one pass.
+
+    Examples
+    --------
+    >>> encode_varint_groups([0, 1, -1, 3850000], [1, 3])
+    ['?', 'A@_p~iF']
+    """
+    chars, lengths = _varint_bytes(values)
+    text = chars.tobytes().decode("ascii")
+    char_offsets = np.concatenate([[0], np.cumsum(lengths)])
+    bounds = char_offsets[np.concatenate([[0], np.cumsum(np.asarray(sizes, dtype=np.int64))])]
+    return [text[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def decode_varints(text: str) -> np.ndarray:
@@ -327,6 +352,7 @@ class CompactPolygons(_RenderOnce, Layer):
         styles: list[str] = []
         style_index: dict[str, int] = {}
         rows = []
+        deltas: list[np.ndarray] = []
         for geom, style, tooltip, label in features:
             key = _json(style)
             if key not in style_index:
@@ -335,31 +361,35 @@ class CompactPolygons(_RenderOnce, Layer):
             label_data = None
             if label is not None:
                 label_data = [label[0], round(label[1], decimals), round(label[2], decimals)]
-            rows.append([_encode_geometry(geom, scale), style_index[key], tooltip or "", label_data])
+            shape = []
+            for rings in _ring_deltas(geom, scale):
+                shape.append(list(range(len(deltas), len(deltas) + len(rings))))
+                deltas.extend(rings)
+            rows.append([shape, style_index[key], tooltip or "", label_data])
+        # All rings in one encoding pass, then each row's ring numbers replaced by its strings.
+        texts = encode_varint_groups(np.concatenate(deltas) if deltas else [], [d.size for d in deltas])
+        for row in rows:
+            row[0] = [[texts[i] for i in poly] for poly in row[0]]
         self.scale = scale
         self.js_decoder = _JS_DECODE_VARINTS
         self.data_json = _json(rows)
         self.styles_json = "[" + ",".join(styles) + "]"
 
 
-def _encode_ring(coords: np.ndarray, scale: int) -> str:
-    q = np.round(np.asarray(coords)[:, :2] * scale).astype(np.int64)
-    # Drop repeated vertices that quantizing created, keep the ring closed.
-    keep = np.ones(len(q), dtype=bool)
-    keep[1:] = np.any(q[1:] != q[:-1], axis=1)
-    q = q[keep]
-    deltas = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-    return encode_varints(deltas)
-
-
-def _encode_geometry(geom: Any, scale: int) -> list[list[str]]:
+def _ring_deltas(geom: Any, scale: int) -> list[list[np.ndarray]]:
+    """Per polygon, per ring: the quantized vertices as (dx, dy) deltas, flattened (repeats that quantizing made dropped)."""
     polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
     out = []
     for poly in polys:
         if poly.is_empty:
             continue
-        rings = [_encode_ring(np.asarray(poly.exterior.coords), scale)]
-        rings += [_encode_ring(np.asarray(r.coords), scale) for r in poly.interiors]
+        rings = []
+        for ring in [poly.exterior, *poly.interiors]:
+            q = np.round(np.asarray(ring.coords)[:, :2] * scale).astype(np.int64)
+            keep = np.ones(len(q), dtype=bool)
+            keep[1:] = np.any(q[1:] != q[:-1], axis=1)
+            q = q[keep]
+            rings.append(np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel())
         out.append(rings)
     return out
 
@@ -643,9 +673,19 @@ def _point_array(events: pd.DataFrame, *, decimals: int, merge: bool) -> tuple[n
     codes = {g: i for i, g in enumerate(GROUPS)}
     grp = events["group"].map(codes).fillna(codes["Unknown"]).to_numpy(dtype=np.int64)
     if merge:
-        table = np.stack([lat, lon, grp], axis=1)
-        uniq, counts = np.unique(table, axis=0, return_counts=True)  # sorted by lat, lon, group
-        return np.column_stack([uniq, counts]), np.array([], dtype=np.int64)
+        # One int64 key per (lat, lon, group), sorted once: much faster than np.unique(axis=0).
+        lat0, lon0 = int(lat.min()), int(lon.min())
+        lon_bits = max(1, int(lon.max() - lon0).bit_length())
+        lat_bits = max(1, int(lat.max() - lat0).bit_length())
+        if lat_bits + lon_bits + 4 <= 62:
+            key = (((lat - lat0) << lon_bits) | (lon - lon0)) << 4 | grp
+            uniq, counts = np.unique(key, return_counts=True)
+            g = uniq & 15
+            rest = uniq >> 4
+            table = np.column_stack([(rest >> lon_bits) + lat0, (rest & ((1 << lon_bits) - 1)) + lon0, g])
+        else:
+            table, counts = np.unique(np.stack([lat, lon, grp], axis=1), axis=0, return_counts=True)
+        return np.column_stack([table, counts]), np.array([], dtype=np.int64)
     order = np.lexsort((lon, lat))
     pts = np.column_stack([lat[order], lon[order], grp[order], np.ones(len(order), dtype=np.int64)])
     return pts, order
