@@ -250,6 +250,8 @@ def _read_geojson(data: bytes, name: str) -> pd.DataFrame:
     if not (isinstance(doc, dict) and doc.get("type") == "FeatureCollection" and isinstance(doc.get("features"), list)):
         got = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
         raise InputError(f"{name}: expected a GeoJSON FeatureCollection, got {got!r}")
+    if not doc["features"]:
+        raise InputError(f"{name}: the FeatureCollection has no features")
     rows = []
     for feat in doc["features"]:
         feat = feat if isinstance(feat, dict) else {}

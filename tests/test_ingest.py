@@ -262,6 +262,13 @@ def test_unreadable_inputs_raise_one_line(name, message):
     assert "\n" not in str(info.value)
 
 
+def test_empty_collections_and_tables():
+    with pytest.raises(InputError, match="has no features"):
+        ingest(b'{"type": "FeatureCollection", "features": []}', name="none.geojson")
+    r = ingest(b"event_id,event_date,group,location\n", name="header-only.csv")
+    assert r.counts == {"rows_in": 0, "rows_out": 0, "rows_rejected": 0, "needs_review": 0}
+
+
 def test_size_limit_is_checked_before_reading():
     size = (DATA / "acled_sample.csv").stat().st_size
     with pytest.raises(InputError, match=f"is {size:,} bytes, over the limit of 1,000 bytes"):
