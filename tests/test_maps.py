@@ -293,3 +293,42 @@ def test_varints_round_trip_small_and_large_signed_numbers():
     assert set(text) <= {chr(c) for c in range(63, 127)}
     np.testing.assert_array_equal(decode_varints(text), values)
     assert len(encode_varints(np.arange(-15, 16))) == 31  # one character each
+
+
+def test_light_mode_in_chromium_clusters_points_at_their_events_own_coordinates(events, bounds, tmp_path):
+    html = _build(events, bounds, basemap="none", max_points=5).get_root().render()
+    playwright, page_file = _open_in_chromium(html, tmp_path)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"])
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 800})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(page_file.as_uri())
+            page.wait_for_selector(".marker-cluster, .afg-point", timeout=15_000)
+            # Every marker sits exactly where its events are (so a click finds them) and says how many.
+            markers = page.evaluate(
+                """() => {
+                    const map = window[Object.keys(window).find(k => k.startsWith("map_"))];
+                    const out = [];
+                    map.eachLayer(l => {
+                        if (!(l instanceof L.MarkerClusterGroup)) return;
+                        l.getLayers().forEach(m => {
+                            out.push([m.getLatLng().lat, m.getLatLng().lng, String(m.getPopup().getContent())]);
+                        });
+                    });
+                    return out;
+                }"""
+            )
+            assert errors == []
+        finally:
+            browser.close()
+    drawable = _drawable(events)
+    places = drawable.groupby([drawable["latitude"].round(5), drawable["longitude"].round(5), "group"]).size()
+    assert len(markers) == len(places)
+    for lat, lon, popup in markers:
+        here = drawable[((drawable["latitude"] - lat).abs() < 1e-5) & ((drawable["longitude"] - lon).abs() < 1e-5)]
+        assert len(here) >= 1
+        n = int(re.search(r"<b>(\d+) events? here</b>", popup).group(1))
+        group = re.search(r"<br>([^:<]+): ", popup).group(1)
+        assert n == int((here["group"] == group).sum())
