@@ -39,6 +39,7 @@ ISSUE_EXAMPLE = (
         ((1403, 1, 1), dt.date(2024, 3, 20)),  # Nowruz 1403 (after the leap Gregorian February)
         ((1404, 1, 1), dt.date(2025, 3, 21)),  # Nowruz 1404
         ((1403, 10, 10), dt.date(2024, 12, 30)),  # 10 Jadi 1403
+        ((1399, 1, 1), dt.date(2020, 3, 20)),  # Nowruz 2020 fell on 20 March
         ((1400, 1, 1), dt.date(2021, 3, 21)),
         ((1402, 1, 1), dt.date(2023, 3, 21)),
         ((1403, 12, 30), dt.date(2025, 3, 20)),  # 1403 is leap: 30 Hoot exists, the eve of Nowruz 1404
