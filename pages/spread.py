@@ -82,7 +82,7 @@ st.caption(
     "Group statements that bundle many attacks are not counted."
 )
 
-controls = st.columns([2, 3, 2])
+controls = st.columns([2, 3, 2], vertical_alignment="bottom")
 freq = controls[0].segmented_control(
     "Period", list(FREQS), key=K_FREQ, format_func=lambda f: FREQS[f].capitalize(), required=True
 )
@@ -97,9 +97,6 @@ origin_choice = controls[1].selectbox(
     help="west_km: geodesic distance (WGS84 ellipsoid) from this point to the point on its parallel at the "
     "westmost event's longitude; negative when all events lie east of it. A province is measured from its "
     "label point.",
-)
-cumulative = controls[2].toggle(
-    "Animation keeps past events", value=True, key=K_CUMULATIVE, help="Off: each event shows on its day only."
 )
 
 try:
@@ -169,6 +166,9 @@ map_view = st.segmented_control(
     format_func={"first": "First activity and mean centre", "animation": "Animation"}.get,
 )
 if map_view == "animation":
+    cumulative = st.toggle(
+        "Keep past events on the map", value=True, key=K_CUMULATIVE, help="Off: each event shows on its day only."
+    )
     n_exact = int(metrics["exact_events"].sum())
     st.caption(
         f"Press play: the {n_exact:,} events with district coordinates appear in date order, coloured by group. "
