@@ -36,7 +36,7 @@ import functools
 import math
 import re
 import sys
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -1301,33 +1301,42 @@ def geocode(
     texts = [_clean(v) for v in frame[text_column].tolist()]
     a1 = [_clean(v) for v in frame[admin1_column].tolist()] if admin1_column else [""] * n
     a2 = [_clean(v) for v in frame[admin2_column].tolist()] if admin2_column else [""] * n
-    keys = list(zip(texts, a1, a2, strict=False))
-    unique = list(dict.fromkeys(keys))
+    # One geocoding per distinct (text, admin1, admin2); rows point to it by an integer code.
+    position: dict[tuple[str, str, str], int] = {}
+    codes = np.fromiter(
+        (position.setdefault(k, len(position)) for k in zip(texts, a1, a2, strict=True)), dtype=np.int64, count=n
+    )
+    unique = list(position)
     it = unique
     if progress:
         from tqdm import tqdm
 
         it = tqdm(unique, desc="geocoding", unit="place", file=sys.stderr)
-    solved = {k: _cached(*k) for k in it}
-    results = [solved[k] for k in keys]
+    solved = [_cached(*k) for k in it]
 
     if lat_column is not None:
         lat = pd.to_numeric(frame[lat_column], errors="coerce").to_numpy(dtype="float64")
         lon = pd.to_numeric(frame[lon_column], errors="coerce").to_numpy(dtype="float64")
-        results = _with_coordinates(results, lon, lat)
+        if (np.isfinite(lat) & np.isfinite(lon)).any():
+            # Coordinates make each row its own case: expand to one result per row.
+            solved = _with_coordinates([solved[c] for c in codes], lon, lat)
+            codes = np.arange(n, dtype=np.int64)
 
     out = frame.copy()
     clash = [c for c in GEOCODE_COLUMNS if c in out.columns]
     if clash:
         out = out.rename(columns={c: INPUT_PREFIX + c for c in clash})
-    cols = list(zip(*(astuple(r) for r in results), strict=False)) if results else [[] for _ in GEOCODE_COLUMNS]
-    for name, values in zip(GEOCODE_COLUMNS, cols, strict=False):
+    for name in GEOCODE_COLUMNS:
+        values = [getattr(r, name) for r in solved]
         if name in ("latitude", "longitude"):
-            out[name] = pd.array(list(values), dtype="float64")
+            out[name] = np.asarray(values, dtype="float64")[codes] if n else np.empty(0, dtype="float64")
         elif name == "geo_precision":
-            out[name] = pd.array([pd.NA if v is None else int(v) for v in values], dtype="Int64")
+            prec = pd.array([pd.NA if v is None else int(v) for v in values], dtype="Int64")
+            out[name] = prec[codes] if n else pd.array([], dtype="Int64")
         else:
-            out[name] = pd.array(list(values), dtype="object") if n else pd.Series(dtype="object")
+            column = np.empty(len(values), dtype=object)
+            column[:] = values
+            out[name] = column[codes]
     return out
 
 
