@@ -74,12 +74,33 @@ def _now_utc(exported_at: dt.datetime | None) -> str:
     return when.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _event_geometry(row: dict[str, Any]) -> dict[str, Any] | None:
-    lat, lon = row.get("latitude"), row.get("longitude")
-    prec = row.get("geo_precision")
-    if lat is None or lon is None or not row.get("adm2_pcode") or prec == PRECISION_PROVINCE:
-        return None
-    return {"type": "Point", "coordinates": [round(float(lon), COORD_DECIMALS), round(float(lat), COORD_DECIMALS)]}
+def _json_column(series: pd.Series) -> list[Any]:
+    """A column as JSON-ready values, computed column-wise: the same as :func:`_json_value` on each cell."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        text = series.dt.strftime("%Y-%m-%d")
+        return [None if pd.isna(v) else v for v in text.astype("object")]
+    if pd.api.types.is_bool_dtype(series) and not series.isna().any():
+        return series.astype(bool).tolist()
+    if pd.api.types.is_integer_dtype(series):
+        return [None if v is pd.NA else int(v) for v in series.astype("Int64").astype("object")]
+    if pd.api.types.is_float_dtype(series):
+        return [None if v != v else float(v) for v in series.astype("float64").tolist()]
+    if pd.api.types.is_string_dtype(series):
+        return [v if v != "" else None for v in series.astype("string").fillna("").tolist()]
+    return [_json_value(v) for v in series.astype("object").tolist()]
+
+
+def _event_geometries(events: pd.DataFrame) -> list[dict[str, Any] | None]:
+    """Point geometries ``[lon, lat]`` (6 decimals), or None for province-level, unplaced or coordinate-less events."""
+    lat = pd.to_numeric(events["latitude"], errors="coerce").round(COORD_DECIMALS)
+    lon = pd.to_numeric(events["longitude"], errors="coerce").round(COORD_DECIMALS)
+    adm2 = events["adm2_pcode"].fillna("").astype(str)
+    prec = pd.to_numeric(events["geo_precision"], errors="coerce")
+    point = lat.notna() & lon.notna() & (adm2 != "") & (prec.fillna(0) != PRECISION_PROVINCE)
+    return [
+        {"type": "Point", "coordinates": [x, y]} if ok else None
+        for ok, x, y in zip(point.tolist(), lon.tolist(), lat.tolist(), strict=True)
+    ]
 
 
 def _collection_meta(events: pd.DataFrame, filters: Filters | None, exported_at: dt.datetime | None) -> dict[str, Any]:
@@ -130,10 +151,12 @@ def events_to_geojson(
     ('FeatureCollection', False, {'groups': ['NRF']})
     """
     columns = list(EVENT_COLUMNS) + [c for c in events.columns if c not in EVENT_COLUMNS]
-    features = []
-    for record in events[columns].to_dict(orient="records"):
-        props = {k: _json_value(v) for k, v in record.items()}
-        features.append({"type": "Feature", "geometry": _event_geometry(props), "properties": props})
+    values = [_json_column(events[c]) for c in columns]
+    geometries = _event_geometries(events)
+    features = [
+        {"type": "Feature", "geometry": geometry, "properties": dict(zip(columns, row, strict=True))}
+        for geometry, row in zip(geometries, zip(*values, strict=True), strict=True)
+    ]
     out: dict[str, Any] = {"type": "FeatureCollection", "features": features}
     out.update(_collection_meta(events, filters, exported_at))
     out["counts"]["features_without_geometry"] = sum(1 for f in features if f["geometry"] is None)
@@ -256,17 +279,15 @@ def events_to_csv(events: pd.DataFrame) -> bytes:
         if col in NUMERIC_COLUMNS and pd.api.types.is_numeric_dtype(series):
             out[col] = series
             continue
-        if col in NUMERIC_COLUMNS:
-            # Text in a numeric column: cells that read as numbers stay numbers, the rest is neutralised text.
-            numeric = pd.to_numeric(series, errors="coerce")
-            text = series.astype("object").where(series.notna(), "").map(str)
-            out[col] = [n if not pd.isna(n) else neutralize_cell(t) for n, t in zip(numeric, text, strict=True)]
-            continue
         if pd.api.types.is_datetime64_any_dtype(series):
-            out[col] = series.dt.strftime("%Y-%m-%d").astype("object").where(series.notna(), "")
+            out[col] = series.dt.strftime("%Y-%m-%d").fillna("")
             continue
-        text = series.astype("object").where(series.notna(), "").map(lambda v: "" if v is None else str(v))
-        out[col] = text.map(neutralize_cell)
+        text = series.astype("string").fillna("")
+        risky = text.str.startswith(FORMULA_PREFIXES)
+        if col in NUMERIC_COLUMNS:
+            # Text in a numeric column: cells that read as numbers stay numbers ("-5"), the rest is neutralised.
+            risky &= pd.to_numeric(text.where(risky, ""), errors="coerce").isna()
+        out[col] = text.where(~risky, "'" + text)
     buf = io.StringIO()
     out.to_csv(buf, index=False, lineterminator="\r\n")
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
