@@ -138,6 +138,30 @@ ALIASES: dict[str, str] = {
     "Shah Joy": "AF2606",
 }
 
+#: Province spellings in Dari, Pashto and Arabic that the variants file lacks
+#: (it has one Dari name per province): short forms (وردک for Maidan Wardak, کنر for
+#: "کنر ها"), Pashto letters, Arabic vowels (كونار, لوغار, قندوز).
+PROVINCE_ALIASES: dict[str, str] = {
+    "وردک": "AF04",
+    "لوغار": "AF05",
+    "لوجر": "AF05",
+    "کنر": "AF15",
+    "کونر": "AF15",
+    "کونړ": "AF15",
+    "کنړ": "AF15",
+    "كونار": "AF15",
+    "قندوز": "AF19",
+    "کندوز": "AF19",
+    "روزگان": "AF25",
+    "اروزگان": "AF25",
+    "اوروزگان": "AF25",
+    "أوروزغان": "AF25",
+    "سرپل": "AF22",
+    "سر پل": "AF22",
+    "Sar-i-Pul": "AF22",
+    "Wardag": "AF04",
+}
+
 #: Well-known neighbourhoods and landmarks of Kabul city (all inside the AGCHO
 #: Kabul district, AF0101), English and Dari spellings. A neighbourhood marks the *city*: the
 #: answer is the city's district at the city's GeoNames point (precision 1, the
@@ -663,6 +687,8 @@ def _build(folder: str) -> Gazetteer:
         nonlocal max_tokens
         # Dari names carry notes in brackets, e.g. "خنج (حصه اول)": index both parts.
         parts = [spelling] + re.findall(r"\(([^)]*)\)", spelling) + [re.sub(r"\([^)]*\)", " ", spelling)]
+        # Arabic has no گ: it writes ج or غ (سمنجان, ننغرهار, أروزجان).
+        parts += [p.replace("گ", x).replace("ګ", x) for p in list(parts) if "گ" in p or "ګ" in p for x in "جغ"]
         for part in dict.fromkeys(p.strip() for p in parts if p.strip()):
             toks = tokens(part)
             key = key_from_tokens(toks)
@@ -685,6 +711,20 @@ def _build(folder: str) -> Gazetteer:
         kw = dict(kind="province", adm1_pcode=r.adm1_pcode, adm2_pcode="", name=u.name, lat=u.lat, lon=u.lon)
         for v in _split(r.name_variants) + [r.name_da]:
             add(v, {**kw, "source": "province variant"})
+    for spelling, pcode in PROVINCE_ALIASES.items():
+        u = provinces[pcode]
+        add(
+            spelling,
+            dict(
+                kind="province",
+                adm1_pcode=pcode,
+                adm2_pcode="",
+                name=u.name,
+                lat=u.lat,
+                lon=u.lon,
+                source="province variant",
+            ),
+        )
     alt_by_pcode = dict(zip(units["pcode"], units["alt_names_en"], strict=False))
     for pcode, u in districts.items():
         kw = dict(

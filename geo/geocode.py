@@ -786,6 +786,11 @@ def _read_mention(m: _Mention, g: Gazetteer) -> _Reading:
         m.marker = "province" if prov else "district"
     if m.marker == "province" and prov:
         return _Reading(m, {e.adm1_pcode for e in prov}, {}, 9, "province", True)
+    if m.marker == "province" and {e.adm2_pcode for e in dist + place} <= g.same_name_capitals:
+        # "ولاية هراة": a spelling known only for the capital town, marked as the province.
+        parents = {e.adm1_pcode for e in dist + place}
+        if len(parents) == 1:
+            return _Reading(m, parents, {}, 9, "province", True)
     if m.marker == "district" and (dist or place):
         es = dist or place
         return _Reading(m, set(), {e.adm2_pcode: e for e in es}, _T_DISTRICT, "district", True)

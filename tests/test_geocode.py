@@ -589,3 +589,21 @@ def test_every_district_in_every_phrasing(names):
             if geocode_text(text).adm2_pcode != d:
                 misses.append(text)
     assert misses == []
+
+
+@pytest.mark.parametrize(
+    "text,province",
+    [
+        ("ولایت وردک", "Maidan Wardak"),
+        ("ولایت کنر", "Kunar"),
+        ("ولاية كونار", "Kunar"),
+        ("ولاية سمنجان", "Samangan"),  # Arabic writes گ as ج
+        ("ولاية ننغرهار", "Nangarhar"),  # ... or as غ
+        ("ولاية لوغار", "Logar"),
+        ("ولاية قندوز", "Kunduz"),
+        ("ولاية هراة", "Hirat"),
+        ("ولایت روزگان", "Uruzgan"),
+    ],
+)
+def test_province_spellings_in_dari_pashto_arabic(text, province, names):
+    assert_province(geocode_text(text), names, province)
