@@ -131,6 +131,15 @@ ALIASES: dict[str, str] = {
     "Khash Rod": "AF3405",
     "Qush Tepa": "AF2805",
     "Shahjoy": "AF2606",
+    # Border towns known by their own name, inside one district
+    "Hairatan": "AF2116",
+    "Hayratan": "AF2116",
+    "حیرتان": "AF2116",
+    "Torkham": "AF0617",
+    "تورخم": "AF0617",
+    "Sher Khan Bandar": "AF1905",
+    "Shir Khan Bandar": "AF1905",
+    "شیرخان بندر": "AF1905",
     # Districts created after 2018, inside a 2018 district (SOURCES.md)
     "Marja": "AF3002",
     "Marjah": "AF3002",
