@@ -572,7 +572,7 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
             found = _closest(key_from_tokens(words[s:e]), "district", g)
             if found is not None:
                 entries, how = found
-        if all(x.weak for x in entries) and marker != "district":
+        if all(x.weak for x in entries) and marker not in ("district", "city", "capital"):
             i += 1
             continue
         near = any(words[k] in _NEAR for k in range(max(0, s - 3), s))

@@ -607,3 +607,20 @@ def test_every_district_in_every_phrasing(names):
 )
 def test_province_spellings_in_dari_pashto_arabic(text, province, names):
     assert_province(geocode_text(text), names, province)
+
+
+def test_behsud_is_settled_by_province_or_left_at_province(names):
+    assert geocode_text("Behsud").geocode_status == "ambiguous"
+    assert_district(geocode_text("Behsud district, Nangarhar"), names, "Nangarhar", "Behsud")
+    r = geocode_text("Behsud district, Wardak")  # Wardak has two Behsud districts
+    assert_province(r, names, "Maidan Wardak")
+
+
+@pytest.mark.parametrize("text", ["حمله سنگین", "چوکی امنیتی طالبان", "نوزاد"])
+def test_dari_words_that_are_district_names_need_a_marker(text):
+    assert geocode_text(text).geocode_status == "unresolved"
+
+
+def test_weak_names_with_a_city_marker(names):
+    assert_district(geocode_text("شهر نیلی"), names, "Daykundi", "Nili")
+    assert_district(geocode_text("ولسوالی سنگین"), names, "Hilmand", "Sangin")
