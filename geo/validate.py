@@ -52,10 +52,12 @@ def join_reasons(*columns: Iterable[str]) -> np.ndarray:
         return np.array([], dtype=object)
     out = np.full(len(arrays[0]), "", dtype=object)
     for a in arrays:
-        a = np.where(pd.isna(a), "", a).astype(object)
-        has = a != ""
-        both = has & (out != "")
-        out = np.where(both, out + "; " + a, np.where(has, a, out)).astype(object)
+        has = np.flatnonzero(~pd.isna(a) & (a != ""))  # usually few rows: work on those only
+        if not has.size:
+            continue
+        add = a[has]
+        prev = out[has]
+        out[has] = np.where(prev != "", prev + "; " + add, add)
     return out
 
 
