@@ -310,6 +310,7 @@ _AMNIYATI = normalize_text("امنیتی")
 _NEAR = {"outskirts", "outskirt", "suburbs", "suburb", "vicinity", "near", "nearby", "outside"} | _norm_set(
     {"حومه", "حومهی", "اطراف", "حوالی", "نزدیک", "نزدیکی", "بیرون"}
 )
+_AIRPORT = {"airport", "airfield", "airbase", "air"} | _norm_set({"میدان هوایی", "فرودگاه", "مطار"})
 _CAPITAL_WORDS = {"capital", "centre", "center"} | _norm_set({"مرکز"})
 #: "the capital" with no name: Kabul (only when the text names nothing else).
 _THE_CAPITAL = _norm_set({"پایتخت", "العاصمه", "بالعاصمه"})
@@ -332,6 +333,7 @@ class _Mention:
     near: bool = False  # "outskirts of X", "near X", "حومه X": X's district, not X's point
     road: bool = False  # an end of a named road: context only
     hint: bool = False  # from the admin2 hint, not from the place text
+    airport: bool = False  # "Herat airport": a city's airport often lies in a neighbouring district
 
 
 _TOKEN_RE = re.compile(r"[0-9a-zA-Z\u0600-\u06ff]+|[,;:()\[\]/.!?…]")
@@ -576,7 +578,10 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
             i += 1
             continue
         near = any(words[k] in _NEAR for k in range(max(0, s - 3), s))
-        mentions.append(_Mention(s, e, " ".join(words[s:e]), entries, marker, fuzzy=bool(how), how=how, near=near))
+        airport = e < n and words[e] in _AIRPORT
+        mentions.append(
+            _Mention(s, e, " ".join(words[s:e]), entries, marker, fuzzy=bool(how), how=how, near=near, airport=airport)
+        )
         for k in range(s, e):
             taken[k] = True
         i = e
@@ -826,6 +831,11 @@ def _read_mention(m: _Mention, g: Gazetteer) -> _Reading:
             return _Reading(m, set(), out, _T_CITY, "city", True)
     if prov:
         return _Reading(m, {e.adm1_pcode for e in prov}, {}, 9, "province", m.marker == "province")
+    if m.airport and m.marker is None and (dist or place) and all(e.centre for e in dist + place):
+        # "Herat airport" is in Guzara, Kandahar's in Daman: the province, not the city's district.
+        parents = {e.adm1_pcode for e in dist + place}
+        if len(parents) == 1:
+            return _Reading(m, parents, {}, 9, "province", False)
     capitals = {e.adm2_pcode for e in dist + place}
     hood = any(e.source == "neighbourhood" for e in place)
     if m.marker is None and not hood and len(capitals) == 1 and capitals <= g.same_name_capitals:
@@ -1083,7 +1093,12 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
                     note = f"police district {pd_num} of the capital, Kabul city"
                 ent = town if town is not None else e
                 return _district_result(g, ent, d, note + extra, place_ok=True)
-            place_ok = r.tier in (_T_CITY, _T_NAME, _T_PLACE) and e.kind == "place" and not r.mention.near
+            place_ok = (
+                r.tier in (_T_CITY, _T_NAME, _T_PLACE)
+                and e.kind == "place"
+                and not r.mention.near
+                and not r.mention.airport
+            )
             if r.mention.near:
                 desc += " (the text places it near or on the outskirts: district precision)"
             return _district_result(g, e, d, desc + extra, place_ok=place_ok)
@@ -1110,7 +1125,9 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
         note = f"province '{g.provinces[pc].name}'"
         if r is not None:
             shared = [e for e in r.mention.entries if e.kind in ("district", "place") and e.adm1_pcode == pc]
-            if shared:
+            if r.mention.airport:
+                note += "; an airport named for the city may lie outside the city's district"
+            elif shared:
                 note += (
                     f"; the district '{g.districts[shared[0].adm2_pcode].name}' shares the name, not chosen "
                     "without 'city' or a district marker"

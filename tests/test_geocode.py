@@ -624,3 +624,12 @@ def test_dari_words_that_are_district_names_need_a_marker(text):
 def test_weak_names_with_a_city_marker(names):
     assert_district(geocode_text("شهر نیلی"), names, "Daykundi", "Nili")
     assert_district(geocode_text("ولسوالی سنگین"), names, "Hilmand", "Sangin")
+
+
+@pytest.mark.parametrize(
+    "text,province", [("Herat airport", "Hirat"), ("Kandahar airport", "Kandahar"), ("Mazar airport", "Balkh")]
+)
+def test_a_city_airport_gives_the_province(text, province, names):
+    r = geocode_text(text)
+    assert_province(r, names, province)
+    assert "airport" in r.geocode_note
