@@ -573,22 +573,21 @@ def finalize(m: folium.Map) -> folium.Map:
 
 
 def _bins(values: Sequence[float]) -> list[float]:
-    """Class breaks (lower bounds) for the shading: 1, then a 1-2-5 sequence up to the maximum."""
-    top = max([v for v in values if v > 0], default=0)
-    if top <= 0:
-        return [1]
+    """Class breaks (lower bounds) for the shading: 1, 2, 5, 10, 20, 50... up to the maximum, at most 7.
+
+    Examples
+    --------
+    >>> _bins([1, 3, 34])
+    [1, 2, 5, 10, 20]
+    """
+    top = max((v for v in values if v > 0), default=0)
     steps: list[float] = []
     base = 1
-    while len(steps) < 200:
-        for mult in (1, 2, 5):
-            v = base * mult
-            if v > top:
-                break
-            steps.append(v)
-        else:
-            base *= 10
-            continue
-        break
+    while base <= top:
+        steps += [base * mult for mult in (1, 2, 5) if base * mult <= top]
+        base *= 10
+    if not steps:
+        return [1]
     if len(steps) > len(SHADE_COLORS):
         # Keep the lowest and the highest breaks; thin the middle evenly.
         idx = np.linspace(0, len(steps) - 1, len(SHADE_COLORS)).round().astype(int)
@@ -830,7 +829,6 @@ def build_event_map(
             province_level=int(sum(level_counts.values())),
             unplaced=int((~drawable).sum()) - int(sum(level_counts.values())),
             light=light,
-            merged_places=None,
         )
     ).add_to(m)
     return m
@@ -844,15 +842,15 @@ def _legend_html(
     province_level: int,
     unplaced: int,
     light: bool,
-    merged_places: int | None,
 ) -> str:
     parts = [f"<b>{escape_text(METRICS[metric])}</b><br>"]
     for i, lower in enumerate(bins):
         upper = bins[i + 1] - 1 if i + 1 < len(bins) else None
         color = _shade(lower, bins)
-        label = f"{lower:,}" if upper is None or upper <= lower else f"{lower:,}–{upper:,}"
         if upper is None:
-            label = f"{lower:,}+" if len(bins) > 1 else f"{lower:,}+"
+            label = f"{lower:,}+"
+        else:
+            label = f"{lower:,}" if upper <= lower else f"{lower:,}–{upper:,}"
         parts.append(f'<span class="sw" style="background:{color}"></span>{label}<br>')
     parts.append('<span class="sw" style="background:#fff"></span>none<br>')
     if groups:
@@ -867,7 +865,8 @@ def _legend_html(
         )
     if unplaced > 0:
         parts.append(
-            f"{unplaced:,} event{'s' if unplaced != 1 else ''} without district coordinates: counted, not drawn<br>"
+            f"{unplaced:,} more event{'s' if unplaced != 1 else ''} without a district point "
+            "(no coordinates or no district): counted, not drawn<br>"
         )
     if light:
         parts.append("<i>Many events: identical places are merged; click a point to list its events below the map.</i>")
