@@ -627,7 +627,7 @@ def event_popup_html(row: pd.Series | dict[str, Any]) -> str:
     """
     get = row.get
     date = get("event_date")
-    date_text = date.date().isoformat() if isinstance(date, pd.Timestamp) else escape_text(date)
+    date_text = date.date().isoformat() if isinstance(date, pd.Timestamp) else date
     group = str(get("group") or "")
     color = GROUP_COLORS.get(group, GROUP_COLORS["Unknown"])
     fat = get("fatalities")
