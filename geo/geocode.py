@@ -257,7 +257,22 @@ _FA_ORDINALS = {
     "نوزدهم": 19,
     "بیستم": 20,
 }
-_PD_AR = {"ناحیه", "حوزه", "ناحیهی", "حوزهی", "ناحیه‌ی", "ناحیې", "حوزې"}
+_PD_AR = {"ناحیه", "حوزه", "ناحیهی", "حوزهی", "ناحیه‌ی", "ناحیې", "حوزې", "الناحية", "الحوزة", "الدائرة", "دائرة"}
+#: Arabic ordinals (masculine stems; "ال" and the feminine "ة" are stripped), "الخامسة عشرة" = 15.
+_AR_ORDINALS = {
+    "اول": 1,
+    "اولی": 1,
+    "ثانی": 2,
+    "ثالث": 3,
+    "رابع": 4,
+    "خامس": 5,
+    "سادس": 6,
+    "سابع": 7,
+    "ثامن": 8,
+    "تاسع": 9,
+    "عاشر": 10,
+    "حادی": 11,
+}
 #: Pashto ordinals (the feminine "-ه" form is read too): لومړۍ ناحیه، پنځمه امنیتي حوزه.
 _PS_ORDINALS = {
     "لومړی": 1,
@@ -305,7 +320,9 @@ _ROAD_WORDS = _norm_set(_ROAD_WORDS)
 _AR_SKIP = _norm_set({"الأفغانية", "الافغانیه", "افغانستان"})
 _FA_UNITS = {normalize_text(k): v for k, v in _FA_UNITS.items()}
 _FA_ORDINALS = {normalize_text(k): v for k, v in {**_PS_ORDINALS, **_FA_ORDINALS}.items()}
-_AMNIYATI = normalize_text("امنیتی")
+_AR_ORDINALS = {normalize_text(k): v for k, v in _AR_ORDINALS.items()}
+_ASHAR = _norm_set({"عشر", "عشرة"})
+_AMNIYATI = _norm_set({"امنیتی", "الأمنية", "امنية"})
 #: Words that put the event near, not at, the place named after them.
 _NEAR = {"outskirts", "outskirt", "suburbs", "suburb", "vicinity", "near", "nearby", "outside"} | _norm_set(
     {"حومه", "حومهی", "اطراف", "حوالی", "نزدیک", "نزدیکی", "بیرون"}
@@ -400,6 +417,13 @@ def _ordinal(words: list[str], i: int) -> tuple[int | None, int]:
         return _FA_ORDINALS[t[:-1]], 1  # Pashto feminine: پنځمه
     if t == _BIST and i + 2 < len(words) and words[i + 1] == "و" and words[i + 2] in _FA_UNITS:
         return 20 + _FA_UNITS[words[i + 2]], 3
+    stem = t[2:] if t.startswith("ال") and len(t) > 4 else t
+    stem = stem[:-1] if stem.endswith("ه") and len(stem) > 3 else stem
+    if stem in _AR_ORDINALS:
+        value = _AR_ORDINALS[stem]
+        if i + 1 < len(words) and words[i + 1] in _ASHAR:
+            return (value if value > 10 else value + 10), 2  # الخامسة عشرة, الحادی عشر
+        return (value if value <= 10 else None), 1
     return None, 0
 
 
@@ -411,19 +435,19 @@ def _find_pd(words: list[str]) -> tuple[int | None, set[int]]:
         num = None
         if t in _PD_AR:
             j = i + 1
-            if j < n and words[j] == _AMNIYATI:
+            if j < n and words[j] in _AMNIYATI:
                 j += 1
             num, k = _ordinal(words, j)
             if num is not None:
                 used = set(range(i, j + k))
-                if j + k < n and words[j + k] == _AMNIYATI:
+                if j + k < n and words[j + k] in _AMNIYATI:
                     used.add(j + k)
         elif _is_ar(t) or t.isdigit() or re.fullmatch(r"\d{1,2}\D+", t):
             # Pashto order: the ordinal comes first (پنځمه ناحیه، لسمه امنیتي حوزه، ۵مه ناحیه).
             val, k = _ordinal(words, i)
             if val is not None:
                 j = i + k
-                if j < n and words[j] == _AMNIYATI:
+                if j < n and words[j] in _AMNIYATI:
                     j += 1
                 if j < n and words[j] in _PD_AR:
                     num = val

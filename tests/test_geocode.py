@@ -199,6 +199,8 @@ def test_outskirts_give_district_precision_not_the_town_point(names):
         ("د کابل ښار په شپږمه ناحیه کې", "Kabul", "Kabul"),  # Pashto: ordinal before ناحیه
         ("د هرات ښار په لسمه ناحیه کې", "Hirat", "Hirat"),
         ("د کندز ښار لومړۍ امنیتي حوزه", "Kunduz", "Kunduz"),
+        ("الناحية الخامسة عشرة في كابول", "Kabul", "Kabul"),  # Arabic ordinals
+        ("الدائرة الأمنية الرابعة في مدينة كابول", "Kabul", "Kabul"),
     ],
 )
 def test_police_districts_resolve_to_the_city_district(text, province, district, names):
