@@ -62,6 +62,8 @@ ALIASES: dict[str, str] = {
     "Hesa-e Awal": "AF0204",  # also Khenj's OCHA alt name; context decides
     "Hesa Awal Kohistan": "AF0204",
     "حصه اول": "AF0204",  # Dari; also Khenj's note "(حصه اول)"; context decides
+    "Kohistan 1": "AF0204",  # Kapisa's Kohistan, first part
+    "Kohistan 2": "AF0202",
     "Hesa Duwum": "AF0202",
     "Hesa-e Dowom": "AF0202",
     "Hisa-i-Duwum": "AF0202",
