@@ -88,38 +88,40 @@ st.caption(
     )
 )
 
-if clicked and clicked.get("lat") is not None and clicked.get("lng") is not None:
-    lat, lng = float(clicked["lat"]), float(clicked["lng"])
-    # The map sends points rounded to POINT_DECIMALS; a click on one returns those coordinates.
-    at_point = events.loc[
-        (events["latitude"].round(POINT_DECIMALS) == round(lat, POINT_DECIMALS))
-        & (events["longitude"].round(POINT_DECIMALS) == round(lng, POINT_DECIMALS))
-    ]
-    if len(at_point):
-        st.subheader(f"{len(at_point):,} event{'s' if len(at_point) != 1 else ''} at the clicked point", anchor=False)
-        common.event_table(at_point, key="clicked-table")
-    else:
-        place = assign_points([lng], [lat]).iloc[0]
-        adm2, adm1 = str(place["adm2_pcode"] or ""), str(place["adm1_pcode"] or "")
-        if adm2:
-            name = districts.loc[districts["pcode"] == adm2, "name_en"]
-            label = f"{name.iloc[0]} ({adm2})" if len(name) else adm2
-            in_district = events.loc[events["adm2_pcode"] == adm2]
-            province_only = events.loc[(events["adm1_pcode"] == adm1) & (events["adm2_pcode"].fillna("") == "")]
-            st.subheader(
-                f"{len(in_district):,} event{'s' if len(in_district) != 1 else ''} in district {common.md_text(label)}",
-                anchor=False,
-            )
-            if len(in_district):
-                common.event_table(in_district, key="clicked-table")
-            if len(province_only):
-                st.caption(
-                    f"{len(province_only):,} more event{'s' if len(province_only) != 1 else ''} in this province "
-                    "known only to province level:"
-                )
-                common.event_table(province_only, key="clicked-province-table")
+clicked_box = st.container(key="clicked-events")
+with clicked_box:
+    if clicked and clicked.get("lat") is not None and clicked.get("lng") is not None:
+        lat, lng = float(clicked["lat"]), float(clicked["lng"])
+        # The map sends points rounded to POINT_DECIMALS; a click on one returns those coordinates.
+        at_point = events.loc[
+            (events["latitude"].round(POINT_DECIMALS) == round(lat, POINT_DECIMALS))
+            & (events["longitude"].round(POINT_DECIMALS) == round(lng, POINT_DECIMALS))
+        ]
+        if len(at_point):
+            st.subheader(f"{len(at_point):,} event{'s' if len(at_point) != 1 else ''} at the clicked point", anchor=False)
+            common.event_table(at_point, key="clicked-table")
         else:
-            st.caption("The clicked point is outside Afghanistan's districts.")
+            place = assign_points([lng], [lat]).iloc[0]
+            adm2, adm1 = str(place["adm2_pcode"] or ""), str(place["adm1_pcode"] or "")
+            if adm2:
+                name = districts.loc[districts["pcode"] == adm2, "name_en"]
+                label = f"{name.iloc[0]} ({adm2})" if len(name) else adm2
+                in_district = events.loc[events["adm2_pcode"] == adm2]
+                province_only = events.loc[(events["adm1_pcode"] == adm1) & (events["adm2_pcode"].fillna("") == "")]
+                st.subheader(
+                    f"{len(in_district):,} event{'s' if len(in_district) != 1 else ''} in district {common.md_text(label)}",
+                    anchor=False,
+                )
+                if len(in_district):
+                    common.event_table(in_district, key="clicked-table")
+                if len(province_only):
+                    st.caption(
+                        f"{len(province_only):,} more event{'s' if len(province_only) != 1 else ''} in this province "
+                        "known only to province level:"
+                    )
+                    common.event_table(province_only, key="clicked-province-table")
+            else:
+                st.caption("The clicked point is outside Afghanistan's districts.")
 
 st.subheader("Download", anchor=False)
 stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d")

@@ -220,6 +220,24 @@ def test_payload_in_a_report_renders_as_text(payload_server, payload_events, off
     open_app(page, payload_server.url, {"basemap": "none"})
     assert wait_for_headline(page) == headline(cli_summary(events=payload_events))
     frame = map_frame(page)
+
+    # A click on the payload's point (the westmost one) lists its events under the map, as text.
+    points = frame.locator(".afg-point")
+    boxes = [points.nth(i).bounding_box() for i in range(points.count())]
+    west = min((b["x"], i) for i, b in enumerate(boxes) if b)[1]
+    points.nth(west).click(force=True)
+    clicked = page.locator(".st-key-clicked-events [data-testid=stDataFrame]")
+    clicked.wait_for(timeout=MAP_TIMEOUT_S * 1000)
+    page.wait_for_timeout(500)
+    cells = page.evaluate(
+        "(needle) => Array.from(document.querySelectorAll('.st-key-clicked-events td'))"
+        ".map(td => td.innerText).filter(text => text.includes(needle))",
+        PAYLOAD,
+    )
+    assert cells, "the clicked point's events do not show the payload as text"
+    assert page.evaluate("() => typeof window.__xss") == "undefined"
+
+    frame.evaluate("() => window.map.closePopup()")
     popups = frame.evaluate(OPEN_POPUP_JS, "window.__xss")
     assert popups, "no popup carries the payload event"
     for popup in popups:
