@@ -316,6 +316,8 @@ _AR_CITY = _norm_set(_AR_CITY)
 _PD_AR = _norm_set(_PD_AR)
 _ROAD_HEAD_BEFORE = _norm_set(_ROAD_HEAD_BEFORE)
 _ROAD_WORDS = _norm_set(_ROAD_WORDS)
+#: "between Kunduz and Baghlan", "بین قندوز و بغلان": two ends, neither is the place.
+_BETWEEN = {"between"} | _norm_set({"بین", "میان", "بين"})
 #: Words allowed between a marker and its name: "العاصمة الأفغانية كابل", "the Afghan capital".
 _AR_SKIP = _norm_set({"الأفغانية", "الافغانیه", "افغانستان"})
 _FA_UNITS = {normalize_text(k): v for k, v in _FA_UNITS.items()}
@@ -628,7 +630,8 @@ def _adjacent(words: list[str], a: _Mention, b: _Mention) -> bool:
 
 def _mark_roads(mentions: list[_Mention], words: list[str]) -> None:
     for m in mentions:
-        if _neighbour_token(words, m.end, 1) in _ROAD_WORDS or _neighbour_token(words, m.start - 1, -1) in _ROAD_WORDS:
+        before = _neighbour_token(words, m.start - 1, -1)
+        if _neighbour_token(words, m.end, 1) in _ROAD_WORDS or before in _ROAD_WORDS or before in _BETWEEN:
             m.road = True
     for _ in range(2):  # "Kabul-Jalalabad highway": both ends
         for a, b in zip(mentions, mentions[1:], strict=False):

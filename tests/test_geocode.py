@@ -635,3 +635,9 @@ def test_a_city_airport_gives_the_province(text, province, names):
     r = geocode_text(text)
     assert_province(r, names, province)
     assert "airport" in r.geocode_note
+
+
+def test_places_named_as_ends_between_are_context(names):
+    r = geocode_text("on the road between Pul-e-Khumri and Kunduz")
+    assert r.geocode_status == "ambiguous"
+    assert r.geocode_candidates == f"{code(names, 'Baghlan')} Baghlan; {code(names, 'Kunduz')} Kunduz"
