@@ -169,7 +169,9 @@ def test_geojson_download_is_valid(bundled_server, offline_page, output_dir):
 
     expected = apply_filters(load_events(), Filters(groups=("NRF",), start="2024-03-01", end="2025-03-31"))
     assert data["type"] == "FeatureCollection"
-    assert "crs" not in data
+    assert "crs" not in data  # RFC 7946: WGS84 longitude/latitude only
+    assert data["filters"]["groups"] == ["NRF"] and data["filters"]["start"] == "2024-03-01"
+    assert data["attribution"] == settings.ATTRIBUTION and data["exported_at"]
     assert len(data["features"]) == len(expected)
     assert {f["properties"]["event_id"] for f in data["features"]} == set(expected["event_id"])
     for feature in data["features"]:
@@ -181,6 +183,9 @@ def test_geojson_download_is_valid(bundled_server, offline_page, output_dir):
         if geom is not None:
             lon, lat = geom["coordinates"]
             assert 60 < lon < 75.5 and 29 < lat < 39  # longitude first, inside Afghanistan
+            assert all(len(repr(c).partition(".")[2]) <= 6 for c in (lon, lat))
+        else:  # only events not placed to a point: never drawn at a made-up place
+            assert props["geo_precision"] in (3, None) or not props["adm2_pcode"]
     assert offline_page.blocked == []
 
 
