@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from geo.errors import InputError
 
@@ -51,19 +52,31 @@ def read_csv_table(path: Path, *, data: bytes | None = None) -> pd.DataFrame:
         if not path.is_file():
             raise InputError(f"{name} does not exist or is not a file")
         data = path.read_bytes()
-    text, _ = decode_bytes(data, name=name)
+    text, encoding = decode_bytes(data, name=name)
     sample = text[:20_000]
     try:
         delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0] if "\n" in sample else sample, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
+    # pyarrow's parser is ~7x faster than pandas' own on large files (1M rows); it reads UTF-8 bytes.
+    raw = data.removeprefix(b"\xef\xbb\xbf") if encoding == "utf-8-sig" else text.encode("utf-8")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype="string", keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{name} is not a readable CSV: {str(exc).strip().splitlines()[-1]}") from None
+        frame = pd.read_csv(io.BytesIO(raw), sep=delimiter, dtype="string", keep_default_na=False, engine="pyarrow")
+    except (pa.ArrowInvalid, pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise InputError(f"{name} is not a readable CSV: {_first_ragged_row(text, delimiter) or exc}") from None
     if frame.columns.empty:
         raise InputError(f"{name} has no header row")
     return frame
+
+
+def _first_ragged_row(text: str, delimiter: str) -> str | None:
+    """Describe the first data row whose field count differs from the header's (1-based data rows)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(reader, [])
+    for i, row in enumerate(reader, start=1):
+        if row and len(row) != len(header):
+            return f"row {i} has {len(row)} fields, the header has {len(header)}"
+    return None
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:

@@ -56,3 +56,11 @@ def test_module_entry_point_runs_without_traceback(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: event path") and "Traceback" not in proc.stderr
+
+
+def test_ragged_csv_names_the_row(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text("location,date\nKabul,2024-01-01\nHerat,2024-01-02,extra\n", encoding="utf-8")
+    assert main(["geocode", str(src), "-o", str(tmp_path / "out.csv")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("is not a readable CSV: row 2 has 3 fields, the header has 2")
