@@ -479,6 +479,8 @@ class Legend(_RenderOnce, MacroElement):
             .afg-label {font: 11px sans-serif; color: #222; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff;
                         transform: translate(-50%, -50%); pointer-events: none;}
             .afg-label-count {font-weight: bold; color: #5a2d82;}
+            .afg-popup-list {max-height: 320px; overflow-y: auto; padding-right: 4px;}
+            .afg-popup-list hr {margin: 4px 0;}
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
@@ -690,6 +692,35 @@ def _point_array(events: pd.DataFrame, *, decimals: int, merge: bool) -> tuple[n
     return pts, order
 
 
+def _places_with_popups(points: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """One marker per place (5 decimals) with the popups of all its events, so none hides another.
+
+    The marker takes the colour of the place's most frequent group; its popup
+    lists every event (each with its own group), newest first.
+    """
+    pts, order = _point_array(points, decimals=POINT_DECIMALS, merge=False)
+    html_rows = [event_popup_html(points.iloc[i]) for i in order]
+    dates = points["event_date"].to_numpy()[order]
+    new_place = np.r_[True, np.any(pts[1:, :2] != pts[:-1, :2], axis=1)] if len(pts) else np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(new_place)
+    ends = np.r_[starts[1:], len(pts)]
+    merged, popups = [], []
+    for a, b in zip(starts, ends, strict=True):
+        groups = pts[a:b, 2]
+        merged.append([pts[a, 0], pts[a, 1], int(np.bincount(groups).argmax()), b - a])
+        if b - a == 1:
+            popups.append(html_rows[a])
+            continue
+        dated = sorted((i for i in range(a, b) if not pd.isna(dates[i])), key=lambda i: dates[i], reverse=True)
+        newest_first = dated + [i for i in range(a, b) if pd.isna(dates[i])]
+        popups.append(
+            f'<div class="afg-popup-list"><b>{b - a} events at this place</b><hr>'
+            + "<hr>".join(html_rows[i] for i in newest_first)
+            + "</div>"
+        )
+    return np.array(merged, dtype=np.int64).reshape(-1, 4), popups
+
+
 def build_event_map(
     events: pd.DataFrame,
     *,
@@ -816,8 +847,7 @@ def build_event_map(
             pts, _ = _point_array(points, decimals=POINT_DECIMALS, merge=True)
             EventPoints(pts, popups=None, cluster=True).add_to(m)
         else:
-            pts, order = _point_array(points, decimals=POINT_DECIMALS, merge=False)
-            popups = [event_popup_html(points.iloc[i]) for i in order]
+            pts, popups = _places_with_popups(points)
             EventPoints(pts, popups=popups, cluster=len(points) > 50).add_to(m)
 
     present_groups = set(points["group"].astype(str).unique())
