@@ -1126,6 +1126,13 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
                 and not r.mention.near
                 and not r.mention.airport
             )
+            if r.mention.near and r.tier != _T_DISTRICT and g.centre_of.get(g.districts[d].parent) == d:
+                # The outskirts of a provincial capital often lie in a neighbouring district.
+                note = (
+                    f"province '{g.provinces[pc].name}': the text places it near or on the outskirts of "
+                    f"{g.districts[d].name} city, which may lie in a neighbouring district"
+                )
+                return _province_result(g, pc, note + extra, _candidates(g, [d]))
             if r.mention.near:
                 desc += " (the text places it near or on the outskirts: district precision)"
             return _district_result(g, e, d, desc + extra, place_ok=place_ok)

@@ -126,7 +126,7 @@ def test_alias_is_named_in_the_note():
         ("Mazar-e-Sharif city", "Balkh", "Mazar-e-Sharif"),
         ("Kunduz city", "Kunduz", "Kunduz"),
         ("the city of Kandahar", "Kandahar", "Kandahar"),
-        ("outskirts of Jalalabad", "Nangarhar", "Jalalabad"),
+        ("outskirts of Shindand", "Hirat", "Shindand"),
         ("the village of Kalalan in Nijrab district", "Kapisa", "Nijrab"),
         ("ولسوالی خنج ولایت پنجشیر", "Panjsher", "Khenj"),
         ("ولسوالی جبل‌السراج ولایت پروان", "Parwan", "Jabal Saraj"),
@@ -167,12 +167,19 @@ def test_phrasings_to_province(text, province, names):
     assert_province(geocode_text(text), names, province)
 
 
-def test_outskirts_give_district_precision_not_the_town_point(names):
+def test_outskirts_of_a_city_give_the_province(names):
+    # A city's outskirts often lie in a neighbouring district (Herat city: Injil, Guzara).
     near = geocode_text("outskirts of Kunduz city")
-    at = geocode_text("Kunduz city")
-    assert near.adm2_pcode == at.adm2_pcode == code(names, "Kunduz", "Kunduz")
-    assert at.geo_precision == PRECISION_PLACE and near.geo_precision == PRECISION_DISTRICT
+    assert_province(near, names, "Kunduz")
     assert "outskirts" in near.geocode_note
+    assert near.geocode_candidates == f"{code(names, 'Kunduz', 'Kunduz')} Kunduz (Kunduz)"
+    assert geocode_text("Kunduz city").geo_precision == PRECISION_PLACE
+
+
+def test_outskirts_of_a_district_town_give_district_precision(names):
+    r = geocode_text("outskirts of Shindand")
+    assert_district(r, names, "Hirat", "Shindand")
+    assert r.geo_precision == PRECISION_DISTRICT and "outskirts" in r.geocode_note
 
 
 # --- city police districts -----------------------------------------------------------------
