@@ -813,7 +813,8 @@ def _build(folder: str) -> Gazetteer:
                 continue
             first = key_from_tokens([toks[0]])
             others = [e for e in index.get(first, []) if e.kind == "district" and e.adm2_pcode != pcode]
-            if others and first not in WEAK_KEYS and len(first) >= 3:
+            mine = [e for e in index.get(first, []) if e.adm2_pcode == pcode]
+            if others and not mine and first not in WEAK_KEYS and len(first) >= 3:
                 index[first].append(
                     Entry(
                         kind="district",
