@@ -460,7 +460,41 @@ def bench_filter_aggregate(rep: Report, synth: Synth, n: int) -> None:
     rep.metrics["filter_aggregate_s_1m"] = round(filter_s + s.seconds, 3)
 
 
-def bench_ingest(rep: Report, synth: Synth, n: int, *, dask_workers: int = 0) -> None:
+def _profile_ingest(rep: Report, raw: pd.DataFrame, tmp: Path) -> None:
+    """Where the end-to-end time goes: the project functions with the largest cumulative time (cProfile)."""
+    import cProfile
+    import pstats
+
+    from geo.engine import run_pipeline
+
+    path = tmp / "profile.csv"
+    raw.to_csv(path, index=False)
+    try:
+        from geo.geocode import _cached
+
+        _cached.cache_clear()
+    except ImportError:
+        pass
+    prof = cProfile.Profile()
+    prof.enable()
+    run_pipeline(path)
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    total = max(v[3] for v in stats.values())
+    rows = []
+    for (file, _line, func), (_, _, _, cum, _) in stats.items():
+        if "/geo/" in file and func not in ("run_pipeline", "<module>"):
+            rows.append((cum, f"{Path(file).name}:{func}"))
+    rows.sort(reverse=True)
+    top = ", ".join(f"{name} {cum:.1f} s" for cum, name in rows[:10])
+    rep.metrics[f"ingest_profile_{len(raw)}_total_s"] = round(total, 1)
+    rep.notes.append(
+        f"where the ingest time goes (cProfile of the memory pipeline on {len(raw):,} of the rows, "
+        f"{total:.1f} s in all; cumulative, nested calls overlap): {top}."
+    )
+
+
+def bench_ingest(rep: Report, synth: Synth, n: int, *, dask_workers: int = 0, profile_rows: int = 100_000) -> None:
     print("End-to-end ingest (file -> ingest -> geocode -> assign -> aggregate)", flush=True)
     try:
         from geo.engine import run_pipeline
@@ -487,6 +521,8 @@ def bench_ingest(rep: Report, synth: Synth, n: int, *, dask_workers: int = 0) ->
         rep.metrics[key] = round(s.seconds, 1)
         rep.metrics["ingest_rows"] = n
         rep.metrics["ingest_rejects"] = int(n - len(out))
+        if profile_rows:
+            _profile_ingest(rep, raw.head(profile_rows), Path(tmp))
         if dask_workers:
             with Stage() as s:
                 out_d, agg_d = run_pipeline(path, engine="dask", workers=dask_workers)

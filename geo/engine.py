@@ -280,9 +280,11 @@ def _run_dask(data, *, name, fmt, max_bytes, today, scheduler, npartitions, work
         )
         client = Client(cluster)
     try:
+        # Ship each piece to the cluster once (not inside the task graph).
+        shipped = client.scatter([p["data"] for p in pieces])
         futures = client.map(
             _ingest_piece,
-            [p["data"] for p in pieces],
+            shipped,
             [p["known"] for p in pieces],
             fmt=kind,
             name=name,
