@@ -120,6 +120,26 @@ def escape_text(value: object) -> str:
     )
 
 
+#: Characters a link we render must not contain (whitespace, control characters).
+_URL_BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
+
+#: The columns a popup shows.
+POPUP_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "event_date",
+    "group",
+    "actor1",
+    "actor2",
+    "location",
+    "admin1",
+    "admin2",
+    "fatalities",
+    "claim_status",
+    "source_url",
+    "source",
+)
+
+
 def safe_url(value: object) -> str | None:
     """The URL if it is an ``http``/``https`` URL with a host, else None (no ``javascript:``, ``data:``...).
 
@@ -129,7 +149,7 @@ def safe_url(value: object) -> str | None:
     ('https://example.org/a?b=1', None)
     """
     text = "" if value is None or value is pd.NA else str(value).strip()
-    if not text or any(ch.isspace() or ord(ch) < 32 for ch in text):
+    if not text or _URL_BAD_CHARS.search(text):
         return None
     try:
         parts = urlsplit(text)
@@ -699,7 +719,8 @@ def _places_with_popups(points: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     lists every event (each with its own group), newest first.
     """
     pts, order = _point_array(points, decimals=POINT_DECIMALS, merge=False)
-    html_rows = [event_popup_html(points.iloc[i]) for i in order]
+    records = points[[c for c in POPUP_COLUMNS if c in points.columns]].to_dict(orient="records")
+    html_rows = [event_popup_html(records[i]) for i in order]
     dates = points["event_date"].to_numpy()[order]
     new_place = np.r_[True, np.any(pts[1:, :2] != pts[:-1, :2], axis=1)] if len(pts) else np.zeros(0, dtype=bool)
     starts = np.flatnonzero(new_place)
