@@ -183,7 +183,8 @@ PROVINCE_ALIASES: dict[str, str] = {
 #: Kabul district, AF0101), English and Dari spellings. A neighbourhood marks the *city*: the
 #: answer is the city's district at the city's GeoNames point (precision 1, the
 #: note says the point is the city's). "Shahr-e Naw" exists in several cities and
-#: is left out. Add a city here only with names known to lie inside its district.
+#: is left out, and so is Hud Khel, on the border with Bagrami. Add a city here only
+#: with names known to lie inside its district.
 NEIGHBOURHOODS: dict[str, str] = {
     "Khair Khana": "AF0101",
     "خیرخانه": "AF0101",
@@ -227,8 +228,6 @@ NEIGHBOURHOODS: dict[str, str] = {
     "ده افغانان": "AF0101",
     "Sherpur": "AF0101",
     "شیرپور": "AF0101",
-    "Hud Khel": "AF0101",
-    "هودخیل": "AF0101",
     "Darulaman": "AF0101",
     "Dar ul Aman": "AF0101",
     "دارالامان": "AF0101",
