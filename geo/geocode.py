@@ -859,7 +859,7 @@ def _read_mention(m: _Mention, g: Gazetteer) -> _Reading:
     if prov:
         return _Reading(m, {e.adm1_pcode for e in prov}, {}, 9, "province", m.marker == "province")
     if m.airport and m.marker is None and (dist or place) and all(e.centre for e in dist + place):
-        # "Herat airport" is in Guzara, Kandahar's in Daman: the province, not the city's district.
+        # "Herat airport" is in Guzara, Mazar's in Marmul, Jalalabad's in Behsud: the province.
         parents = {e.adm1_pcode for e in dist + place}
         if len(parents) == 1:
             return _Reading(m, parents, {}, 9, "province", False)
