@@ -129,6 +129,18 @@ def test_map_draws_provinces_and_districts_offline(bundled_server, offline_page,
     assert offline_page.errors == []
 
 
+@pytest.mark.parametrize("path", ["spread", "data", "about"])
+def test_other_pages_load_offline_without_error(bundled_server, offline_page, path):
+    page = offline_page.page
+    open_app(page, bundled_server.url, {"basemap": "none"}, path=path)
+    page.locator("h1").first.wait_for(timeout=MAP_TIMEOUT_S * 1000)
+    page.wait_for_load_state("networkidle")
+    assert page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').count() >= 1  # the shared filters
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert offline_page.blocked == []
+    assert offline_page.errors == []
+
+
 def test_shared_link_headline_equals_cli_summary(bundled_server, offline_page):
     page = offline_page.page
     open_app(page, bundled_server.url, NRF_LINK)
