@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -184,3 +185,33 @@ def test_missing_boundaries_say_which_command_to_run(tmp_path, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.error) == 1
     assert "python -m geo download-boundaries" in at.error[0].value
+
+
+def test_map_options_are_mirrored_to_the_link():
+    at = new_app(metric="fatalities", basemap="none").run()
+    assert_ran_cleanly(at)
+    assert at.radio(key="v_metric").value == "fatalities"
+    assert at.radio(key="v_basemap").value == "none"
+    assert "shaded by reported fatalities" in at.caption[0].value
+    at.radio(key="v_metric").set_value("events").run()
+    assert_ran_cleanly(at)
+    assert "metric" not in at.query_params and at.query_params["basemap"] in ("none", ["none"])
+    # Every page keeps the view: the Data page counts the same events.
+    at.switch_page("pages/data.py").run()
+    assert at.radio(key="v_basemap").value == "none"
+    assert at.markdown[0].value.strip("*") == cli_headline()
+
+
+def test_province_level_and_statements_are_counted_under_the_map():
+    at = new_app().run()
+    summary = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "geo", "summary"], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
+        ).stdout
+    )
+    note = next(c.value for c in at.caption if "known only to province level" in c.value)
+    assert re.search(rf"(^|\s){summary['province_level_events']:,} events? known only to province level", note), note
+    assert re.search(rf"(^|\s){summary['unplaced_events']:,} events? without a place", note), note
+    with open(settings.DEFAULT_EVENTS_FILE, encoding="utf-8") as fh:
+        statements = sum(r["notes"].startswith("AGGREGATE") for r in csv.DictReader(fh))
+    assert statements and re.search(rf"(^|\s){statements:,} group statements? bundling", note), note
