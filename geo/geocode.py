@@ -502,6 +502,8 @@ def _marker(words: list[str], brk: list[bool], s: int, e: int) -> str | None:
         return "capital"  # "capital of Parwan", "centre of Kapisa"
     if joined_before and b in _AR_PROVINCE and b2 in _CAPITAL_WORDS:
         return "capital"  # مرکز ولایت تخار
+    if joined_before and b in _CAPITAL_WORDS and _is_ar(b):
+        return "capital"  # مرکز کاپیسا (a town after مرکز is read as a city)
     if _is_ar(words[s]):
         if joined_before:
             word = b2 if b in _PLURAL else b
@@ -837,14 +839,16 @@ def _read_mention(m: _Mention, g: Gazetteer) -> _Reading:
         m.marker = "city"
     if m.marker == "city":
         centres = [e for e in dist + place if e.centre]
-        if prov and not centres and not dist:
-            # "centre of Kapisa", "city of Kunduz" where only the province matched: the capital.
-            pc = prov[0].adm1_pcode
-            if pc in g.centre_of:
-                d = g.centre_of[pc]
-                town = g.towns.get(d)
-                e = town if town is not None and town.centre else _district_entry(g, d)
-                return _Reading(m, set(), {d: e}, _T_CITY, "city", True)
+        if prov and not dist and not place:
+            pcs = {e.adm1_pcode for e in prov}
+            capital = g.centre_of.get(next(iter(pcs))) if len(pcs) == 1 else None
+            if capital in g.same_name_capitals:
+                # "شهر قندوز": the capital that shares the province's name.
+                town = g.towns.get(capital)
+                e = town if town is not None and town.centre else _district_entry(g, capital)
+                return _Reading(m, set(), {capital: e}, _T_CITY, "city", True)
+            # "Kapisa city", "شهر بغلان": no town of that name; which town is meant is not sure.
+            return _Reading(m, pcs, {}, 9, "province", True)
         pool = centres or dist or place
         if pool:
             # Prefer the town entry of a district, for its coordinates.
@@ -1158,7 +1162,12 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
         r = next((r for r in prov_readings if pc in r.provinces), None)
         note = f"province '{g.provinces[pc].name}'"
         if r is not None:
-            shared = [e for e in r.mention.entries if e.kind in ("district", "place") and e.adm1_pcode == pc]
+            shared = [
+                e
+                for e in r.mention.entries
+                if e.adm1_pcode == pc
+                and (e.kind == "district" or (e.kind == "place" and e.adm2_pcode in g.same_name_capitals))
+            ]
             if r.mention.airport:
                 note += "; an airport named for the city may lie outside the city's district"
             elif shared:

@@ -648,3 +648,13 @@ def test_places_named_as_ends_between_are_context(names):
     r = geocode_text("on the road between Pul-e-Khumri and Kunduz")
     assert r.geocode_status == "ambiguous"
     assert r.geocode_candidates == f"{code(names, 'Baghlan')} Baghlan; {code(names, 'Kunduz')} Kunduz"
+
+
+def test_city_named_for_a_province_whose_capital_has_another_name_gives_the_province(names):
+    # "Baghlan city" names the town of Baghlan (Baghlan-e-Jadid); "شهر بغلان" has no such town
+    # in the gazetteer and may mean Pul-e-Khumri: the province only.
+    assert_district(geocode_text("Baghlan city"), names, "Baghlan", "Baghlan-e-Jadid")
+    assert_province(geocode_text("شهر بغلان"), names, "Baghlan")
+    assert_province(geocode_text("Kapisa city"), names, "Kapisa")
+    assert_district(geocode_text("مرکز کاپیسا"), names, "Kapisa", "Mahmood-e-Raqi")
+    assert_district(geocode_text("در شهر قندوز"), names, "Kunduz", "Kunduz")
