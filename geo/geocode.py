@@ -1001,7 +1001,7 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
         for k, r in enumerate(readings):
             if r.provinces == {"AF01"} and not r.strong and not r.districts:
                 readings[k] = _Reading(r.mention, set(), {kabul_city: g.towns[kabul_city]}, _T_CITY, "ministry", True)
-    if text and not readings and pd_reading is None and not road_prov:
+    if text and not readings and pd_reading is None and not road_prov and not hint_provinces:
         if _names_a_ministry(text):
             note = "a national ministry, with no other place named: Kabul city"
             return _district_result(g, g.towns[kabul_city], kabul_city, note, place_ok=True)
@@ -1151,7 +1151,7 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
 
     if pd_num is not None and not all_prov:
         return GeocodeResult(geocode_note=f"police district {pd_num} named without a city")
-    if not readings and road_prov:
+    if not readings and road_prov and not hint_provinces:
         return GeocodeResult(
             geocode_status=AMBIGUOUS,
             geocode_candidates=_candidates(g, road_prov),

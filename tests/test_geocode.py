@@ -658,3 +658,8 @@ def test_city_named_for_a_province_whose_capital_has_another_name_gives_the_prov
     assert_province(geocode_text("Kapisa city"), names, "Kapisa")
     assert_district(geocode_text("مرکز کاپیسا"), names, "Kapisa", "Mahmood-e-Raqi")
     assert_district(geocode_text("در شهر قندوز"), names, "Kunduz", "Kunduz")
+
+
+def test_admin1_hint_settles_a_text_naming_only_road_ends(names):
+    r = geocode_text("زقاق ناصري الواقع على الطريق العام بين قندوز وبغلان", admin1="Kunduz")
+    assert_province(r, names, "Kunduz")
