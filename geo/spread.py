@@ -37,7 +37,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
-import html
 import math
 
 import numpy as np
@@ -48,6 +47,7 @@ from geo.crs import GEOD
 from geo.errors import InputError
 from geo.filters import Filters
 from geo.groups import GROUP_COLORS, GROUPS
+from geo.maps import escape_text
 from geo.schema import PRECISION_PROVINCE
 
 
@@ -685,16 +685,16 @@ def legend_control(title: str, entries: list[tuple[str, str]], note: str = "", *
 
     rows = "".join(
         f'<div style="break-inside:avoid"><span style="display:inline-block;width:14px;height:10px;'
-        f'margin-right:6px;background:{color};border:1px solid #555"></span>{html.escape(label)}</div>'
+        f'margin-right:6px;background:{color};border:1px solid #555"></span>{escape_text(label)}</div>'
         for label, color in entries
     )
     columns = 1 if len(entries) <= 8 else 2 if len(entries) <= 24 else 3
     body = (
         '<details open style="background:white;padding:6px 8px;border:1px solid #999;border-radius:4px;'
         'font:12px/1.35 sans-serif;max-height:60vh;overflow:auto">'
-        f'<summary style="cursor:pointer"><b>{html.escape(title)}</b></summary>'
+        f'<summary style="cursor:pointer"><b>{escape_text(title)}</b></summary>'
         f'<div style="columns:{columns};column-gap:12px">{rows}</div>'
-        + (f'<div style="color:#555;margin-top:4px;max-width:220px">{html.escape(note)}</div>' if note else "")
+        + (f'<div style="color:#555;margin-top:4px;max-width:220px">{escape_text(note)}</div>' if note else "")
         + "</details>"
     )
     element = MacroElement()
@@ -726,17 +726,17 @@ def _shaded_layer(units: pd.DataFrame, fa: pd.DataFrame, colors: dict[str, str],
     props = pd.DataFrame(
         {
             "pcode": active["pcode"].astype(str),
-            # Boundary names are not report text, but everything shown goes through html.escape.
-            "name": active["name_en"].astype(str).map(html.escape),
+            # Boundary names are not report text, but everything shown goes through escape_text.
+            "name": active["name_en"].astype(str).map(escape_text),
             "first_period": active["first_period"].astype(str),
             "first_date": active["first_date"].map(lambda d: d.date().isoformat() if pd.notna(d) else ""),
-            "group": active["group"].astype(str).map(html.escape),
+            "group": active["group"].astype(str).map(escape_text),
             "events": active["events"].astype(int),
             "fill": active["first_period"].map(colors).fillna(INACTIVE_COLOR),
         }
     )
     if level == "district":
-        props["province"] = active["adm1_name_en"].astype(str).map(html.escape)
+        props["province"] = active["adm1_name_en"].astype(str).map(escape_text)
     import geopandas as gpd
 
     frame = gpd.GeoDataFrame(props, geometry=active.geometry.values, crs=units.crs)
@@ -858,7 +858,7 @@ def first_activity_map(
         fill=True,
         fill_color="#ffffff",
         fill_opacity=1,
-        tooltip=html.escape(f"Origin of west_km: {origin.name}"),
+        tooltip=escape_text(f"Origin of west_km: {origin.name}"),
     ).add_to(origin_layer)
     origin_layer.add_to(m)
     used = sorted((set(fa_d["first_period"]) | set(fa_p["first_period"])) - {""}, key=periods.index)
@@ -884,8 +884,8 @@ def _trajectory_layer(metrics: pd.DataFrame, *, freq: str):
     )
     step = max(1, math.ceil(len(pts) / MAX_TRAJECTORY_LABELS))
     for i, row in pts.iterrows():
-        label = html.escape(str(row["period"]))
-        detail = html.escape(
+        label = escape_text(str(row["period"]))
+        detail = escape_text(
             f"{row['period']}: mean centre of {row['exact_events']} exact "
             f"event{'s' if row['exact_events'] != 1 else ''}; standard distance "
             f"{row['standard_distance_km']:.0f} km; westmost {row['west_km']:.0f} km west of the origin"
@@ -967,7 +967,7 @@ def timeline_features(
         def text(col: str) -> list[str]:
             if col not in src.columns:
                 return [""] * len(src)
-            return [html.escape(str(v)) for v in src[col].astype("string").fillna("").tolist()]
+            return [escape_text(str(v)) for v in src[col].astype("string").fillna("").tolist()]
 
         days = exact["date"].dt.strftime("%Y-%m-%d").tolist()
         where = [" / ".join(x for x in pair if x) for pair in zip(text("admin2"), text("admin1"), strict=True)]
@@ -976,7 +976,7 @@ def timeline_features(
             "<br>".join(
                 part
                 for part in (
-                    f"<b>{day}</b> · {html.escape(group)}",
+                    f"<b>{day}</b> · {escape_text(group)}",
                     loc,
                     place,
                     etype,
@@ -1032,7 +1032,7 @@ def timeline_features(
                 "end": last_ms if cumulative else int(r.start) + _DAY_MS,
                 "color": GROUP_COLORS.get(r.group, "#999999"),
                 "count": int(r.count),
-                "popup": html.escape(f"{r.label}: {r.count:,} events in district {r.adm2} ({r.groups})"),
+                "popup": escape_text(f"{r.label}: {r.count:,} events in district {r.adm2} ({r.groups})"),
             },
         }
         for r in table.itertuples(index=False)

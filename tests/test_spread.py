@@ -593,3 +593,25 @@ def test_western_share_counts_province_level_events(real_events):
     hirat = placed.loc[placed["adm1_pcode"] == "AF32"]
     assert (hirat["adm2_pcode"] == "").any()
     assert spread_metrics(nrf_2025, freq="Y")["west_share"].iloc[0] == pytest.approx(expected)
+
+
+def test_report_text_is_never_evaluated_as_a_template_in_spread_maps():
+    """folium renders element scripts through Jinja: a report's ``{{ 7*7 }}`` must stay text, not become 49."""
+    from geo.boundaries import load_districts, load_provinces
+    from geo.events import load_events
+    from geo.filters import Filters, apply_filters
+    from geo.spread import first_activity_map, timeline_map
+
+    events = apply_filters(load_events(), Filters())
+    for col in ("location", "actor1", "actor2", "notes"):
+        events[col] = events[col].astype(str) + " ZZ{{ 7*7 }}ZZ {% if true %}YY{% endif %} <img src=x onerror=alert(1)>"
+    provinces = load_provinces(simplified=True)
+    maps = (
+        timeline_map(events, provinces=provinces, basemap="none"),
+        first_activity_map(events, provinces=provinces, districts=load_districts(simplified=True), basemap="none"),
+    )
+    for m in maps:
+        page = m.get_root().render()
+        assert "ZZ49ZZ" not in page
+        assert "<img src=x" not in page and "{% if" not in page
+    assert "ZZ&#123;&#123; 7*7" in maps[0].get_root().render().replace("\\u0026", "&")
