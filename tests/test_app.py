@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -215,3 +216,24 @@ def test_province_level_and_statements_are_counted_under_the_map():
     with open(settings.DEFAULT_EVENTS_FILE, encoding="utf-8") as fh:
         statements = sum(r["notes"].startswith("AGGREGATE") for r in csv.DictReader(fh))
     assert statements and re.search(rf"(^|\s){statements:,} group statements? bundling", note), note
+
+
+def test_tables_link_only_web_sources(tmp_path, monkeypatch):
+    # Two real bundled rows; the second one's source rewritten to a javascript: URL.
+    with open(settings.DEFAULT_EVENTS_FILE, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = [next(reader) for _ in range(2)]
+        fields = reader.fieldnames
+    rows[1]["source_url"] = "javascript:alert(document.domain)//https://example.org"
+    path = tmp_path / "events.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    monkeypatch.setenv(settings.EVENTS_ENV, str(path))
+    at = new_app().run()
+    at.switch_page("pages/data.py").run()
+    assert_ran_cleanly(at)
+    table = at.dataframe[0].value.set_index("event_id")
+    assert table.loc[rows[0]["event_id"], "source_url"] == rows[0]["source_url"]
+    assert table.loc[rows[1]["event_id"], "source_url"] is None or pd.isna(table.loc[rows[1]["event_id"], "source_url"])

@@ -23,6 +23,7 @@ from geo.filters import Filters, apply_filters, headline
 
 REPO = settings.REPO_ROOT
 PAYLOAD = "<img src=x onerror=window.__xss=1>"
+SCRIPT_URL = "javascript:window.__xss=2//https://example.org/report"
 NRF_LINK = {"group": "NRF", "start": "2024-03-01", "end": "2025-03-31", "basemap": "none"}
 MAP_TIMEOUT_S = 60
 
@@ -101,7 +102,11 @@ async (needle) => {
     layer.openPopup();
     await new Promise(r => setTimeout(r, 300));
     const shown = document.querySelector('.leaflet-popup-content');
-    popups.push({text: shown ? shown.innerText : null, images: shown ? shown.querySelectorAll('img').length : -1});
+    popups.push({
+      text: shown ? shown.innerText : null,
+      images: shown ? shown.querySelectorAll('img').length : -1,
+      scriptLinks: shown ? shown.querySelectorAll('a[href^="javascript" i]').length : -1,
+    });
   }
   return popups;
 }
@@ -203,7 +208,8 @@ def test_geojson_download_is_valid(bundled_server, offline_page, output_dir):
 
 @pytest.fixture(scope="module")
 def payload_events(tmp_path_factory) -> Path:
-    """Three real bundled events plus a copy of a real one whose report text carries an HTML/JS payload."""
+    """Three real bundled events plus a copy of a real one whose report text carries an HTML/JS payload
+    (in the place, the target and the notes) and whose source is a ``javascript:`` URL."""
     with open(settings.DEFAULT_EVENTS_FILE, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         fields = reader.fieldnames
@@ -217,6 +223,7 @@ def payload_events(tmp_path_factory) -> Path:
         location=f"{source['location']} {PAYLOAD}",
         actor2=f"{PAYLOAD} checkpoint",
         notes=f"{PAYLOAD} {source['notes']}",
+        source_url=SCRIPT_URL,
     )
     others = [r for r in placed if r["event_id"] != source["event_id"]][:3]
     path = tmp_path_factory.mktemp("payload") / "payload_events.csv"
@@ -260,6 +267,7 @@ def test_payload_in_a_report_renders_as_text(payload_server, payload_events, off
     for popup in popups:
         assert popup["text"] is not None and PAYLOAD in popup["text"], popup  # shown literally, as text
         assert popup["images"] == 0, popup  # and no <img> element was created from it
+        assert popup["scriptLinks"] == 0, popup  # the javascript: source is not a link
     page.wait_for_timeout(500)
     assert frame.evaluate("() => typeof window.__xss") == "undefined"
     assert page.evaluate("() => typeof window.__xss") == "undefined"
@@ -275,6 +283,8 @@ def test_payload_in_a_report_renders_as_text(payload_server, payload_events, off
         PAYLOAD,
     )
     assert cells, "the payload event's text is not shown in the Data table"
+    # A javascript: source never becomes a link (tests/test_app.py checks the table's data itself).
+    assert page.locator('a[href^="javascript" i]').count() == 0
     assert page.locator('[data-testid="stDataFrame"] img[src="x"]').count() == 0
     assert page.evaluate("() => typeof window.__xss") == "undefined"
     for frame in page.frames:
