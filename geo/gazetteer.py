@@ -38,6 +38,7 @@ ALIASES: dict[str, str] = {
     "Shotul": "AF0806",  # AGCHO Shutul
     "Onaba": "AF0805",
     "Unaba": "AF0805",
+    "Anaba": "AF0805",  # AGCHO Anawa
     # Baghlan
     "Khost-o-Firing": "AF0913",  # AGCHO Khost Wa Fereng
     "Khost wa Firing": "AF0913",

@@ -1052,6 +1052,25 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
                 d, (e, r) = next(iter(near_hits.items()))
                 r.mention.fuzzy, r.mention.how = True, "close spelling"
                 cands, conflict = near_hits, None
+        if (
+            conflict
+            and len(conflict) == 1
+            and conflict <= strong_prov
+            and best_tier == _T_DISTRICT
+            and not any(e.centre for e, _ in cands_all.values())
+        ):
+            # One province named outright and a name marked as a district that is no provincial
+            # capital ("Kohistan district of Kapisa"): the province stands, the district named is
+            # not in it, so no district is chosen; the other readings are listed. A city named
+            # against a province ("Jalalabad, Kabul province") stays ambiguous.
+            pc = next(iter(conflict))
+            return _province_result(
+                g,
+                pc,
+                f"province '{g.provinces[pc].name}' as named; the district named ('{top[0].mention.text}') is not "
+                "one of its districts, so no district is chosen",
+                _candidates(g, set(cands_all)),
+            )
         if conflict:
             # The district named is in none of the provinces named: do not pick.
             codes = set(cands_all) | conflict

@@ -663,3 +663,16 @@ def test_city_named_for_a_province_whose_capital_has_another_name_gives_the_prov
 def test_admin1_hint_settles_a_text_naming_only_road_ends(names):
     r = geocode_text("زقاق ناصري الواقع على الطريق العام بين قندوز وبغلان", admin1="Kunduz")
     assert_province(r, names, "Kunduz")
+
+
+@pytest.mark.parametrize("text", ["Kohistan district of Kapisa", "ولسوالی کوهستان ولایت کاپیسا"])
+def test_district_name_absent_from_the_named_province_keeps_the_province(names, text):
+    """Kapisa's Kohistan is split into Hisa-e-Awal/Duwum; the 2018 'Kohistan' districts are in Badakhshan and Faryab."""
+    r = geocode_text(text)
+    assert_province(r, names, "Kapisa")
+    assert code(names, "Badakhshan", "Kohistan") in r.geocode_candidates
+    assert code(names, "Faryab", "Kohistan") in r.geocode_candidates
+
+
+def test_anaba_is_panjshirs_anawa(names):
+    assert_district(geocode_text("Anaba district"), names, "Panjsher", "Anawa")
