@@ -113,8 +113,9 @@ def vendored_assets() -> None:
         pytest.fail("the vendored map assets are missing: run `python -m geo fetch-assets` before the browser tests")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    # Package scope: the sync Playwright driver stops after these tests, so other tests can start their own.
     if not CHROMIUM.exists():
         pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium): no browser to drive")
     from playwright.sync_api import sync_playwright
@@ -125,7 +126,7 @@ def browser():
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def start_server(vendored_assets, tmp_path_factory):
     """A factory: ``start_server(events_path)`` runs the app on those events until the session ends."""
     with contextlib.ExitStack() as stack:
@@ -137,7 +138,7 @@ def start_server(vendored_assets, tmp_path_factory):
         yield start
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def bundled_server(start_server) -> StreamlitServer:
     """The app on the bundled events."""
     return start_server(settings.DEFAULT_EVENTS_FILE)
