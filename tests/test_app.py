@@ -237,3 +237,17 @@ def test_tables_link_only_web_sources(tmp_path, monkeypatch):
     table = at.dataframe[0].value.set_index("event_id")
     assert table.loc[rows[0]["event_id"], "source_url"] == rows[0]["source_url"]
     assert table.loc[rows[1]["event_id"], "source_url"] is None or pd.isna(table.loc[rows[1]["event_id"], "source_url"])
+
+
+def test_full_link_reproduces_the_cli_selection():
+    link = {"group": ["NRF", "AFF"], "type": "Battles", "province": ["AF01", "AF09"], "claim": "self-claimed", "exact": "1"}
+    at = new_app(**link).run()
+    assert_ran_cleanly(at)
+    assert not at.warning
+    expected = cli_headline(
+        "--group", "NRF", "--group", "AFF", "--type", "Battles", "--province", "AF01", "--province", "AF09",
+        "--claim", "self-claimed", "--exact-only",
+    )  # fmt: skip
+    assert app_headline(at) == expected
+    assert at.multiselect(key="f_province").value == ["AF01", "AF09"]
+    assert at.toggle(key="f_exact").value is True
