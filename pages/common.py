@@ -46,6 +46,9 @@ _K_READY, _K_WARNINGS, _K_LINK_VIEW, _K_VIEW, _K_OPTIONS = "_view_ready", "_view
 #: Query parameters a page keeps in the link itself (Spread: ``freq``); the sidebar leaves them alone.
 PAGE_QUERY_KEYS: tuple[str, ...] = ("freq",)
 
+#: Session-state key of the events added from the Data page's upload box (pages/upload_box.py).
+UPLOADED_EVENTS_KEY = "uploaded_events"
+
 #: Command that fetches the boundary files, shown when they are missing.
 BOUNDARIES_COMMAND = "python -m geo download-boundaries"
 
@@ -113,6 +116,21 @@ def _load_options(path: str, stamp: tuple) -> FilterOptions:
     return filter_options(_load_events(path, stamp))
 
 
+def _session_uploads() -> pd.DataFrame | None:
+    extra = st.session_state.get(UPLOADED_EVENTS_KEY)
+    return extra if extra is not None and len(extra) else None
+
+
+def data_key() -> tuple:
+    """What the events of this session depend on: the files' stamp, plus a fingerprint of this session's uploads.
+
+    Use it to key anything cached across sessions that is built from :func:`all_events`.
+    """
+    extra = _session_uploads()
+    uploads = None if extra is None else (len(extra), int(pd.util.hash_pandas_object(extra.astype("string"), index=False).sum()))
+    return events_stamp(), uploads
+
+
 def all_events() -> pd.DataFrame:
     """Every event of ``$AFGMAP_EVENTS`` (else ``data/events/``), aggregates included; cached on path + mtime.
 
@@ -125,8 +143,8 @@ def all_events() -> pd.DataFrame:
         stop_with_error(f"The events could not be loaded: {md_text(exc)}")
         raise  # unreachable: st.stop() raises
     # Events added from the Data page's upload box, for this session only (pages/upload_box.py).
-    extra = st.session_state.get("uploaded_events")
-    if extra is not None and len(extra):
+    extra = _session_uploads()
+    if extra is not None:
         extra = extra.reindex(columns=events.columns)
         for col in events.columns:
             if pd.api.types.is_string_dtype(events[col]):
@@ -164,7 +182,9 @@ def boundaries(simplified: bool = True) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFr
 
 def _options() -> FilterOptions:
     """What the loaded events offer to filter on (cached with the events)."""
-    all_events()  # stops the page with a message when the events cannot be loaded
+    events = all_events()  # stops the page with a message when the events cannot be loaded
+    if _session_uploads() is not None:
+        return filter_options(events)  # this session's own events: not shared
     return _load_options(*events_stamp())
 
 
@@ -412,6 +432,7 @@ __all__ = [
     "boundaries",
     "current_filters",
     "current_view",
+    "data_key",
     "events_stamp",
     "event_table",
     "filtered_events",

@@ -51,7 +51,7 @@ st.caption(
 )
 
 try:
-    data_key = (common.events_stamp(), id(provinces), id(districts))
+    data_key = (common.data_key(), id(provinces), id(districts))
     fmap = copy.deepcopy(
         _event_map(data_key, repr(view), events, provinces, districts, metric=view.metric, basemap=view.basemap)
     )

@@ -43,6 +43,12 @@ def app_headline(at: AppTest) -> str:
     return at.subheader[0].value
 
 
+def map_script(at: AppTest) -> str:
+    """The Leaflet script the Map page sent to the streamlit-folium component."""
+    (component,) = [e for e in at.get("component_instance") if e.proto.component_name.endswith("st_folium")]
+    return json.loads(component.proto.json_args)["script"]
+
+
 def new_app(**params: str | list[str]) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     for key, value in params.items():
@@ -251,3 +257,22 @@ def test_full_link_reproduces_the_cli_selection():
     assert app_headline(at) == expected
     assert at.multiselect(key="f_province").value == ["AF01", "AF09"]
     assert at.toggle(key="f_exact").value is True
+
+
+def test_session_uploads_count_in_that_session_only():
+    from geo.events import load_events
+
+    real = load_events()
+    uploads = real.loc[~real["is_aggregate"]].head(3).copy()
+    uploads["event_id"] = ["UP-1", "UP-2", "UP-3"]
+    with_uploads = new_app(basemap="none")
+    with_uploads.session_state["uploaded_events"] = uploads
+    with_uploads.run()
+    assert_ran_cleanly(with_uploads)
+    n_all = int(cli_headline().split(" events")[0].replace(",", ""))
+    assert app_headline(with_uploads).startswith(f"{n_all + 3:,} events")
+    assert "UP-2" in map_script(with_uploads)  # each point's popup names its event
+    # Another session with the same view gets neither the uploads nor a map built from them.
+    other = new_app(basemap="none").run()
+    assert app_headline(other) == cli_headline()
+    assert "UP-2" not in map_script(other)
