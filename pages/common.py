@@ -1,9 +1,10 @@
 """What every page shares: cached loaders, the sidebar view (filters + map options) mirrored to the URL.
 
-``app.py`` calls :func:`render_sidebar` on every run, before the page runs; the
-pages then read :func:`current_view`, :func:`current_filters` and
-:func:`filtered_events`. The parsing of links lives in :mod:`geo.viewstate`;
-this module only holds widget state and talks to ``st.query_params``.
+``app.py`` calls :func:`render_sidebar` on every run, before the page runs; each
+page starts with :func:`page_view` (the view of this run) and then reads
+:func:`filtered_events`, :func:`all_events` (the loaded files plus this session's
+uploads) and :func:`boundaries`. The parsing of links lives in :mod:`geo.viewstate`;
+this module only holds widget state, caches, and talks to ``st.query_params``.
 """
 
 from __future__ import annotations
@@ -247,7 +248,9 @@ def _write_query_params(view: ViewState) -> None:
 
 
 def _reset_view() -> None:
-    _set_widgets(ViewState(), _options())
+    """Back to the default filters; the map options (metric, basemap) stay as they are."""
+    ss = st.session_state
+    _set_widgets(ViewState(metric=ss.get(K_METRIC, "events"), basemap=ss.get(K_BASEMAP, "osm")), _options())
 
 
 def render_sidebar() -> ViewState:

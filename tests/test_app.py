@@ -109,8 +109,10 @@ def test_filters_change_the_headline_and_the_url():
     assert app_headline(at) == cli_headline("--group", "AFF", "--start", "2024-01-01", "--end", "2024-12-31", "--exact-only")
     assert str(at.query_params["exact"]) in ("1", "['1']")
 
+    at.radio(key="v_basemap").set_value("none").run()
     at.button[0].click().run()  # Reset filters
     assert app_headline(at) == everything
+    assert at.radio(key="v_basemap").value == "none"  # map options are not filters
 
 
 @pytest.mark.parametrize(
