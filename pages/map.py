@@ -22,7 +22,6 @@ from pages import common
 MAP_HEIGHT = 620
 
 
-
 def _geojson(build, frame, **kwargs) -> bytes:
     return geojson_bytes(build(frame, **kwargs))
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from geo import settings
@@ -278,3 +279,15 @@ def test_session_uploads_count_in_that_session_only():
     other = new_app(basemap="none").run()
     assert app_headline(other) == cli_headline()
     assert "UP-2" not in map_script(other)
+
+
+def test_missing_map_assets_say_which_command_to_run(tmp_path, monkeypatch):
+    # An empty vendor folder: the map cannot load Leaflet offline, so the page says how to fetch it.
+    monkeypatch.setattr(settings, "VENDOR_DIR", tmp_path / "vendor")
+    st.cache_resource.clear()  # no map built by an earlier test, when the assets were there
+    at = new_app(group="AFF").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1
+    assert "python -m geo fetch-assets" in at.error[0].value.replace("\\", "")
+    assert not at.get("component_instance")  # no map that would call a CDN
+    assert app_headline(at) == cli_headline("--group", "AFF")  # the rest of the page still works
