@@ -727,8 +727,13 @@ def _place(events: pd.DataFrame, *, kind: str, geocode: bool, progress: bool) ->
     lon = pd.to_numeric(out["longitude"], errors="coerce")
     _, place_notes = check_coordinates_place(lat, lon, stated, names=names)
     notes.append(place_notes)
-    # Aggregate statements are not placed; rows a geocoder already saw (our own files) keep its answer.
-    seen = (_text(out, "geocode_status") != "") if "geocode_status" in out.columns else np.zeros(n, dtype=bool)
+    # Aggregate statements are not placed; rows a geocoder already found ambiguous or unresolved
+    # (our own files) keep that answer. A row "matched" but without valid P-codes is placed again.
+    seen = (
+        np.isin(_text(out, "geocode_status"), ["ambiguous", "unresolved"])
+        if "geocode_status" in out.columns
+        else np.zeros(n, dtype=bool)
+    )
     todo = ~valid & ~_aggregate_mask(out) & ~seen
     for col in ("geocode_status", "geocode_candidates", "geocode_note"):
         if col not in out.columns:
