@@ -7,7 +7,7 @@ metric work uses UTM zone 42N, and areas use an equal-area projection.
 
 from __future__ import annotations
 
-from pyproj import Geod
+from pyproj import Geod, Transformer
 
 #: Geographic coordinates, longitude/latitude order (RFC 7946, GeoJSON).
 WGS84 = "EPSG:4326"
@@ -20,3 +20,7 @@ EQUAL_AREA = "EPSG:6933"
 
 #: The WGS84 ellipsoid, for geodesic distances (``GEOD.inv``).
 GEOD = Geod(ellps="WGS84")
+
+#: WGS84 lon/lat to UTM 42N metres, built once (``always_xy=True``: x is longitude).
+#: Reusing one Transformer is orders of magnitude faster than building one per call.
+TO_UTM42N = Transformer.from_crs(WGS84, UTM42N, always_xy=True)

@@ -44,11 +44,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from geo import settings
 from geo.boundaries import find_boundaries_dir, load_districts
-from geo.crs import UTM42N, WGS84
+from geo.crs import TO_UTM42N, UTM42N, WGS84
 from geo.errors import InputError
 
 #: Size of the top-level cells, in degrees.
@@ -61,14 +60,11 @@ MAX_DEPTH = 5
 #: cell by floating-point rounding still lies inside the padded box.
 PAD_DEG = 1e-9
 
-#: Output columns, the same as :data:`geo.join.ASSIGN_COLUMNS`.
-ASSIGN_COLUMNS = ("adm1_pcode", "adm2_pcode", "assign_note")
 
 #: Grid codes: ``>= 0`` a district row, ``OUTSIDE``, ``<= BORDER0`` border cell number ``BORDER0 - code``.
 OUTSIDE = -1
 BORDER0 = -2
 
-_TO_UTM = Transformer.from_crs(WGS84, UTM42N, always_xy=True)
 
 
 class PointIndex:
@@ -244,7 +240,7 @@ class PointIndex:
         if self._snap_tree is None:
             utm = gpd.GeoSeries(self.geoms, crs=WGS84).to_crs(UTM42N).to_numpy()
             self._snap_tree = shapely.STRtree(utm)
-        ux, uy = _TO_UTM.transform(lon, lat)
+        ux, uy = TO_UTM42N.transform(lon, lat)
         (pt_i, row_i), dist = self._snap_tree.query_nearest(
             shapely.points(ux, uy), max_distance=settings.OUTSIDE_SNAP_M, return_distance=True, all_matches=True
         )

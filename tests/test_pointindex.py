@@ -21,7 +21,8 @@ from geo import settings
 from geo.boundaries import load_districts, load_provinces
 from geo.crs import UTM42N, WGS84
 from geo.errors import InputError
-from geo.pointindex import ASSIGN_COLUMNS, PointIndex, assign_points, build_index, default_index
+from geo.join import ASSIGN_COLUMNS
+from geo.pointindex import PointIndex, assign_points, build_index, default_index
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +191,7 @@ def test_same_frame_as_geo_join_assign_points(index, districts):
     coords = shapely.get_coordinates(districts.geometry.to_numpy())[::97]
     lon = np.concatenate([rng.uniform(minx - 0.1, maxx + 0.1, 2000), coords[:, 0], [np.nan]])
     lat = np.concatenate([rng.uniform(miny - 0.1, maxy + 0.1, 2000), coords[:, 1], [34.5]])
-    pd.testing.assert_frame_equal(index.assign(lon, lat), join.assign_points(lon, lat, districts=districts))
+    pd.testing.assert_frame_equal(index.assign(lon, lat), join.assign_points_strtree(lon, lat, districts=districts))
 
 
 def test_index_over_a_subset_and_after_pickling(districts):
