@@ -1439,52 +1439,60 @@ def _with_coordinates(results: list[GeocodeResult], lon: np.ndarray, lat: np.nda
         for col in ("adm1_pcode", "adm2_pcode", "assign_note"):
             assigned.loc[rows, col] = alt[col].to_numpy()[ok]
         swapped[rows] = True
+    adm2_arr = assigned["adm2_pcode"].to_numpy(dtype=object)
+    note_arr = assigned["assign_note"].to_numpy(dtype=object)
+    # One answer per distinct (text answer, district, swapped, note); only the point differs per row.
+    answers: dict[tuple, GeocodeResult] = {}
     out = []
     for i, r in enumerate(results):
         if not has[i]:
             out.append(r)
             continue
-        d = assigned.at[i, "adm2_pcode"]
-        note = assigned.at[i, "assign_note"]
-        if not d:
-            out.append(_replace(r, geocode_note=_join_notes(r.geocode_note, f"coordinates not used: {note}")))
-            continue
-        pc = g.districts[d].parent
-        y, x = (lon[i], lat[i]) if swapped[i] else (lat[i], lon[i])
-        parts = [f"point in district '{g.districts[d].name}' ({g.provinces[pc].name}) from the coordinates"]
-        if swapped[i]:
-            parts.append("latitude and longitude were swapped in the input and were corrected")
-        if note:
-            parts.append(note)
-        cand = ""
-        disagree = (r.adm2_pcode and r.adm2_pcode != d) or (r.adm1_pcode and r.adm1_pcode != pc)
-        if r.geocode_status == AMBIGUOUS and r.geocode_candidates:
-            codes = [c.split(" ")[0] for c in r.geocode_candidates.split("; ")]
-            if d not in codes and pc not in codes:
-                disagree = True
-        if disagree:
-            text_ans = (
-                r.geocode_candidates
-                if r.geocode_status == AMBIGUOUS
-                else _candidates(g, [r.adm2_pcode or r.adm1_pcode])
-            )
-            parts.append(f"FLAG: the stated names disagree with the coordinates (text gives {text_ans})")
-            cand = text_ans
-        out.append(
-            GeocodeResult(
-                pc,
-                g.provinces[pc].name,
-                d,
-                g.districts[d].name,
-                float(y),
-                float(x),
-                PRECISION_PLACE,
-                MATCHED,
-                cand,
-                "; ".join(parts),
-            )
-        )
+        key = (r, adm2_arr[i], bool(swapped[i]), note_arr[i])
+        answer = answers.get(key)
+        if answer is None:
+            answer = answers[key] = _coordinate_answer(g, r, *key[1:])
+        if answer.adm2_pcode:
+            y, x = (lon[i], lat[i]) if swapped[i] else (lat[i], lon[i])
+            answer = _replace(answer, latitude=float(y), longitude=float(x))
+        out.append(answer)
     return out
+
+
+def _coordinate_answer(g: Gazetteer, r: GeocodeResult, d: str, swapped: bool, note: str) -> GeocodeResult:
+    """The answer for a point assigned to district ``d`` (latitude/longitude filled in by the caller)."""
+    if not d:
+        return _replace(r, geocode_note=_join_notes(r.geocode_note, f"coordinates not used: {note}"))
+    pc = g.districts[d].parent
+    parts = [f"point in district '{g.districts[d].name}' ({g.provinces[pc].name}) from the coordinates"]
+    if swapped:
+        parts.append("latitude and longitude were swapped in the input and were corrected")
+    if note:
+        parts.append(note)
+    cand = ""
+    disagree = (r.adm2_pcode and r.adm2_pcode != d) or (r.adm1_pcode and r.adm1_pcode != pc)
+    if r.geocode_status == AMBIGUOUS and r.geocode_candidates:
+        codes = [c.split(" ")[0] for c in r.geocode_candidates.split("; ")]
+        if d not in codes and pc not in codes:
+            disagree = True
+    if disagree:
+        text_ans = (
+            r.geocode_candidates if r.geocode_status == AMBIGUOUS else _candidates(g, [r.adm2_pcode or r.adm1_pcode])
+        )
+        parts.append(f"FLAG: the stated names disagree with the coordinates (text gives {text_ans})")
+        cand = text_ans
+    return GeocodeResult(
+        pc,
+        g.provinces[pc].name,
+        d,
+        g.districts[d].name,
+        math.nan,
+        math.nan,
+        PRECISION_PLACE,
+        MATCHED,
+        cand,
+        "; ".join(parts),
+    )
 
 
 def _replace(r: GeocodeResult, **kw) -> GeocodeResult:
