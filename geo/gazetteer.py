@@ -788,8 +788,10 @@ def _build(folder: str) -> Gazetteer:
             ),
         )
     alt_by_pcode = dict(zip(units["pcode"], units["alt_names_en"], strict=False))
-    for pcode, u in districts.items():
-        kw = dict(
+
+    def district_kw(pcode: str) -> dict:
+        u = districts[pcode]
+        return dict(
             kind="district",
             adm1_pcode=u.parent,
             adm2_pcode=pcode,
@@ -798,6 +800,9 @@ def _build(folder: str) -> Gazetteer:
             lon=u.lon,
             centre=centre_of.get(u.parent) == pcode,
         )
+
+    for pcode, u in districts.items():
+        kw = district_kw(pcode)
         add(u.name, {**kw, "source": "name"})
         add(u.name_da, {**kw, "source": "Dari name"})
         for alt in _split(alt_by_pcode.get(pcode)):
@@ -815,32 +820,10 @@ def _build(folder: str) -> Gazetteer:
             others = [e for e in index.get(first, []) if e.kind == "district" and e.adm2_pcode != pcode]
             mine = [e for e in index.get(first, []) if e.adm2_pcode == pcode]
             if others and not mine and first not in WEAK_KEYS and len(first) >= 3:
-                index[first].append(
-                    Entry(
-                        kind="district",
-                        adm1_pcode=u.parent,
-                        adm2_pcode=pcode,
-                        name=u.name,
-                        matched=toks[0],
-                        source="short form",
-                        lat=u.lat,
-                        lon=u.lon,
-                        centre=centre_of.get(u.parent) == pcode,
-                    )
-                )
+                index[first].append(Entry(**district_kw(pcode), matched=toks[0], source="short form"))
 
     for spelling, pcode in ALIASES.items():
-        u = districts[pcode]
-        kw = dict(
-            kind="district",
-            adm1_pcode=u.parent,
-            adm2_pcode=pcode,
-            name=u.name,
-            lat=u.lat,
-            lon=u.lon,
-            centre=centre_of.get(u.parent) == pcode,
-        )
-        add(spelling, {**kw, "source": "alias"})
+        add(spelling, {**district_kw(pcode), "source": "alias"})
 
     for spelling, pcode in NEIGHBOURHOODS.items():
         town = towns_first.get(pcode)

@@ -78,20 +78,9 @@ def assign_points(lon, lat, *, districts: gpd.GeoDataFrame | None = None) -> pd.
 def assign_points_strtree(lon, lat, *, districts: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
     """Reference implementation of :func:`assign_points`: an STRtree query per call, vectorised.
 
-    Parameters
-    ----------
-    lon, lat : array-like of float
-        Longitudes and latitudes (WGS84), same length. NaN is allowed.
-    districts : geopandas.GeoDataFrame, optional
-        Districts with ``pcode``, ``adm1_pcode`` and polygon geometry in WGS84;
-        default: :func:`geo.boundaries.load_districts` (full resolution).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per input point, in input order (index ``0..n-1``), with columns
-        ``adm1_pcode, adm2_pcode, assign_note``. P-codes are ``""`` when the point
-        is not assigned; ``assign_note`` is ``""`` for a plain single-district hit.
+    Same parameters and the same result frame as :func:`assign_points`, computed
+    independently (the districts' spatial index with the ``intersects``
+    predicate), so the tests can compare the fast path with it.
 
     Examples
     --------
