@@ -150,7 +150,7 @@ def events_to_geojson(
     >>> fc["type"], "crs" in fc, fc["filters"]
     ('FeatureCollection', False, {'groups': ['NRF']})
     """
-    columns = list(EVENT_COLUMNS) + [c for c in events.columns if c not in EVENT_COLUMNS]
+    columns = list(EVENT_COLUMNS) + [c for c in events.columns if c not in EVENT_COLUMNS and c != "attribution"]
     values = [_json_column(events[c]) for c in columns]
     geometries = _event_geometries(events)
     features = [
@@ -263,7 +263,9 @@ def events_to_csv(events: pd.DataFrame) -> bytes:
 
     Dates are written ``YYYY-MM-DD``; numeric columns (:data:`NUMERIC_COLUMNS`)
     stay numbers, so a negative longitude is not altered; every other cell is
-    text and goes through :func:`neutralize_cell`.
+    text and goes through :func:`neutralize_cell`. A last column ``attribution``
+    carries :data:`geo.settings.ATTRIBUTION` on every row, so the credit travels
+    with any rows copied out of the file (a CSV has no place for metadata).
 
     Examples
     --------
@@ -272,7 +274,7 @@ def events_to_csv(events: pd.DataFrame) -> bytes:
     >>> data[:3] == b"\\xef\\xbb\\xbf", data[3:].split(b",")[0]
     (True, b'event_id')
     """
-    columns = list(EVENT_COLUMNS) + [c for c in events.columns if c not in EVENT_COLUMNS]
+    columns = list(EVENT_COLUMNS) + [c for c in events.columns if c not in EVENT_COLUMNS and c != "attribution"]
     out = pd.DataFrame(index=events.index)
     for col in columns:
         series = events[col]
@@ -288,6 +290,7 @@ def events_to_csv(events: pd.DataFrame) -> bytes:
             # Text in a numeric column: cells that read as numbers stay numbers ("-5"), the rest is neutralised.
             risky &= pd.to_numeric(text.where(risky, ""), errors="coerce").isna()
         out[col] = text.where(~risky, "'" + text)
+    out["attribution"] = settings.ATTRIBUTION
     buf = io.StringIO()
     out.to_csv(buf, index=False, lineterminator="\r\n")
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")

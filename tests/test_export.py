@@ -179,3 +179,23 @@ def test_export_command_errors_are_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("error: ") for line in err)
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.geojson").exists()
+
+
+def test_csv_export_carries_the_attribution_on_every_row():
+    import io
+
+    import pandas as pd
+
+    from geo import settings
+    from geo.events import load_events
+    from geo.export import events_to_csv
+    from geo.filters import Filters, apply_filters
+
+    events = apply_filters(load_events(), Filters(groups=("NRF",)))
+    back = pd.read_csv(io.BytesIO(events_to_csv(events)), dtype=str, encoding="utf-8-sig")
+    assert len(back) == len(events)
+    assert back.columns[-1] == "attribution"
+    assert (back["attribution"] == settings.ATTRIBUTION).all()
+    # Exporting an export does not stack a second attribution column.
+    again = pd.read_csv(io.BytesIO(events_to_csv(back)), dtype=str, encoding="utf-8-sig")
+    assert list(again.columns).count("attribution") == 1
