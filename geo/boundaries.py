@@ -75,15 +75,13 @@ def find_boundaries_dir() -> Path:
     raise BoundariesNotFoundError(f"No Afghanistan boundary files found (searched {searched}): {DOWNLOAD_HINT}.")
 
 
-def _read_zip(path: Path, level: int) -> gpd.GeoDataFrame:
+def _read_zip(path: Path, level: int, strict=True) -> gpd.GeoDataFrame:
     """Read an official OCHA shapefile zip into our column names."""
     raw = gpd.read_file(f"zip://{path}")
     if raw.crs is None or raw.crs.to_epsg() != 4326:
         raw = raw.set_crs(WGS84, allow_override=True) if raw.crs is None else raw.to_crs(WGS84)
     if level == 1:
-        out = pd.DataFrame(
-            {"pcode": raw["ADM1_PCODE"], "name_en": raw["ADM1_EN"], "name_da": raw["ADM1_DA"]}
-        )
+        out = pd.DataFrame({"pcode": raw["ADM1_PCODE"], "name_en": raw["ADM1_EN"], "name_da": raw["ADM1_DA"]})
     else:
         out = pd.DataFrame(
             {
@@ -128,7 +126,7 @@ def _load(level: int, simplified: bool, folder: str) -> gpd.GeoDataFrame:
         zpath = _locate(base, settings.PROVINCES_ZIP if level == 1 else settings.DISTRICTS_ZIP)
         if zpath is None:
             raise BoundariesNotFoundError(f"{base} lacks {names[(level, False)]} and the OCHA zip: {DOWNLOAD_HINT}.")
-        frame = _read_zip(zpath, level)
+        frame = _read_zip(zpath, level, strict=True)
     if frame.crs is None:
         frame = frame.set_crs(WGS84)
     elif frame.crs.to_epsg() != 4326:
@@ -188,10 +186,10 @@ def load_districts(*, simplified: bool = False) -> gpd.GeoDataFrame:
 def province_names() -> dict[str, str]:
     """P-code to English province name (AGCHO spelling), e.g. ``{"AF08": "Panjsher", ...}``."""
     p = load_provinces()
-    return dict(zip(p["pcode"], p["name_en"]))
+    return dict(zip(p["pcode"], p["name_en"], strict=True))
 
 
 def district_names() -> dict[str, str]:
     """P-code to English district name (AGCHO spelling), e.g. ``{"AF0801": "Bazarak", ...}``."""
     d = load_districts()
-    return dict(zip(d["pcode"], d["name_en"]))
+    return dict(zip(d["pcode"], d["name_en"], strict=True))

@@ -148,7 +148,7 @@ def download_boundaries(
                 raise DownloadError(f"--verify-only: {target} is not there; place the official zip there first")
             verify_zip(target, sha256=sha, features=n)
         elif force or not target.is_file() or sha256_file(target) != sha:
-            fd, tmp_name = tempfile.mkstemp(prefix=f".part-", suffix=f"-{name}", dir=dest)
+            fd, tmp_name = tempfile.mkstemp(prefix=".part-", suffix=f"-{name}", dir=dest)
             os.close(fd)
             tmp = Path(tmp_name)
             try:

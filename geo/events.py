@@ -207,7 +207,12 @@ def build_default_events(reported: pd.DataFrame) -> pd.DataFrame:
             continue
         unit = dist or prov
         got = " / ".join(x for x in (coded.at[i, "admin1"], coded.at[i, "admin2"]) if x) or "nothing"
-        coded.loc[i, ["adm1_pcode", "admin1", "adm2_pcode", "admin2"]] = [want1, prov.name, want2, dist.name if dist else ""]
+        coded.loc[i, ["adm1_pcode", "admin1", "adm2_pcode", "admin2"]] = [
+            want1,
+            prov.name,
+            want2,
+            dist.name if dist else "",
+        ]
         coded.loc[i, ["latitude", "longitude"]] = [unit.lat, unit.lon]
         coded.at[i, "geo_precision"] = PRECISION_DISTRICT if dist else PRECISION_PROVINCE
         coded.at[i, "geocode_status"] = "matched"

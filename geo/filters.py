@@ -79,7 +79,9 @@ class Filters:
             value = getattr(self, f.name)
             if value in (None, (), False):
                 continue
-            out[f.name] = value.isoformat() if isinstance(value, dt.date) else list(value) if isinstance(value, tuple) else value
+            out[f.name] = (
+                value.isoformat() if isinstance(value, dt.date) else list(value) if isinstance(value, tuple) else value
+            )
         return out
 
     def describe(self) -> str:

@@ -92,7 +92,13 @@ GROUP_ALIASES: dict[str, tuple[str, ...]] = {
         "جنبش آزادی‌بخش افغانستان",
         "جنبش آزادیبخش افغانستان",
     ),
-    "TTP": ("TTP", "Tehrik-e-Taliban Pakistan", "Tehreek-e-Taliban Pakistan", "Pakistani Taliban", "تحریک طالبان پاکستان"),
+    "TTP": (
+        "TTP",
+        "Tehrik-e-Taliban Pakistan",
+        "Tehreek-e-Taliban Pakistan",
+        "Pakistani Taliban",
+        "تحریک طالبان پاکستان",
+    ),
     "Taliban/IEA": (
         "Taliban/IEA",
         "Taliban",
@@ -105,7 +111,15 @@ GROUP_ALIASES: dict[str, tuple[str, ...]] = {
         "امارت اسلامی افغانستان",
         "اسلامي امارت",
     ),
-    "Unknown": ("Unknown", "Unidentified", "Unidentified gunmen", "Unidentified armed men", "Unknown gunmen", "افراد مسلح ناشناس", "ناشناس"),
+    "Unknown": (
+        "Unknown",
+        "Unidentified",
+        "Unidentified gunmen",
+        "Unidentified armed men",
+        "Unknown gunmen",
+        "افراد مسلح ناشناس",
+        "ناشناس",
+    ),
     "Other": ("Other",),
 }
 
@@ -114,7 +128,9 @@ def _key(text: str) -> str:
     """Fold a group name for matching: NFKC, no diacritics or ZWNJ, Arabic letters unified, lower case."""
     text = unicodedata.normalize("NFKC", str(text))
     text = text.replace("\u200c", "").replace("\u200d", "").replace("\u200f", "")
-    text = text.translate(str.maketrans({"ي": "ی", "ك": "ک", "ۀ": "ه", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ى": "ی"}))
+    text = text.translate(
+        str.maketrans({"ي": "ی", "ك": "ک", "ۀ": "ه", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ى": "ی"})
+    )
     text = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
     text = re.sub(r"[#@()\[\]{}.,:;'\"’‘\-_/]", " ", text.lower())
     return re.sub(r"\s+", " ", text).strip()

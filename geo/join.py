@@ -41,7 +41,6 @@ BORDER_RULE = (
 ASSIGN_COLUMNS = ("adm1_pcode", "adm2_pcode", "assign_note")
 
 
-
 def assign_points(lon, lat, *, districts: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
     """Assign each (lon, lat) point to a district and province, following :data:`BORDER_RULE`.
 

@@ -66,7 +66,6 @@ OUTSIDE = -1
 BORDER0 = -2
 
 
-
 class PointIndex:
     """A point-in-district index over one set of districts. Build with :func:`build_index`.
 

@@ -123,7 +123,9 @@ def coerce_types(events: pd.DataFrame) -> pd.DataFrame:
         first bad row (1-based) and the field.
     """
     out = events.copy()
-    out["event_date"] = _parse_column(out, "event_date", lambda s: pd.to_datetime(s, format="%Y-%m-%d", errors="coerce"))
+    out["event_date"] = _parse_column(
+        out, "event_date", lambda s: pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+    )
     for col in ("latitude", "longitude"):
         out[col] = _parse_column(out, col, lambda s: pd.to_numeric(s, errors="coerce")).astype("float64")
     for col in ("geo_precision", "fatalities"):
@@ -183,11 +185,15 @@ def validate_events(events: pd.DataFrame) -> pd.DataFrame:
     bad = gp.notna() & ~gp.isin(list(GEO_PRECISION))
     if bad.any():
         pos = int(bad.to_numpy().nonzero()[0][0])
-        raise SchemaError(f"expected one of {sorted(GEO_PRECISION)}, got {gp.iloc[pos]!r}", row=pos + 1, field="geo_precision")
+        raise SchemaError(
+            f"expected one of {sorted(GEO_PRECISION)}, got {gp.iloc[pos]!r}", row=pos + 1, field="geo_precision"
+        )
     neg = out["fatalities"].notna() & (out["fatalities"] < 0)
     if neg.any():
         pos = int(neg.to_numpy().nonzero()[0][0])
-        raise SchemaError(f"expected a non-negative integer, got {out['fatalities'].iloc[pos]!r}", row=pos + 1, field="fatalities")
+        raise SchemaError(
+            f"expected a non-negative integer, got {out['fatalities'].iloc[pos]!r}", row=pos + 1, field="fatalities"
+        )
     extra = [c for c in out.columns if c not in EVENT_COLUMNS]
     if "is_aggregate" not in out.columns:
         out["is_aggregate"] = out["notes"].str.startswith(AGGREGATE_PREFIX)

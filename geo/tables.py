@@ -55,7 +55,9 @@ def read_csv_table(path: Path, *, data: bytes | None = None) -> pd.DataFrame:
     text, encoding = decode_bytes(data, name=name)
     sample = text[:20_000]
     try:
-        delimiter = csv.Sniffer().sniff(sample.split("\n", 1)[0] if "\n" in sample else sample, delimiters=",;\t|").delimiter
+        delimiter = (
+            csv.Sniffer().sniff(sample.split("\n", 1)[0] if "\n" in sample else sample, delimiters=",;\t|").delimiter
+        )
     except csv.Error:
         delimiter = ","
     # pyarrow's parser is ~7x faster than pandas' own on large files (1M rows); it reads UTF-8 bytes.

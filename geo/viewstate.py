@@ -112,7 +112,10 @@ def filter_options(events: pd.DataFrame) -> FilterOptions:
     claims = set(single["claim_status"].dropna())
     placed = single.loc[single["adm1_pcode"].fillna("").astype(str) != "", ["adm1_pcode", "admin1"]]
     names = placed.drop_duplicates("adm1_pcode").sort_values("adm1_pcode")
-    provinces = {str(p): (str(n) if str(n).strip() else str(p)) for p, n in zip(names["adm1_pcode"], names["admin1"].fillna(""), strict=True)}
+    provinces = {
+        str(p): (str(n) if str(n).strip() else str(p))
+        for p, n in zip(names["adm1_pcode"], names["admin1"].fillna(""), strict=True)
+    }
     dates = single["event_date"].dropna()
     return FilterOptions(
         groups=tuple(g for g in GROUPS if g in present),
@@ -134,7 +137,13 @@ def _values(params: Mapping[str, object], key: str) -> list[str]:
 
 
 def _pick_many(
-    params: Mapping[str, object], key: str, allowed: Sequence[str], *, what: str, known: Sequence[str] = (), warnings: list[str]
+    params: Mapping[str, object],
+    key: str,
+    allowed: Sequence[str],
+    *,
+    what: str,
+    known: Sequence[str] = (),
+    warnings: list[str],
 ) -> tuple[str, ...] | None:
     """Values of a repeatable parameter that are in ``allowed`` (matched ignoring case); warn about the rest.
 
@@ -171,11 +180,15 @@ def _pick_date(params: Mapping[str, object], key: str, *, warnings: list[str]) -
     try:
         return parse_date(values[0], field=key)
     except FilterError:
-        warnings.append(f"Ignored {key}={values[0]!r}: expected a date YYYY-MM-DD; using the default (the whole span of the data).")
+        warnings.append(
+            f"Ignored {key}={values[0]!r}: expected a date YYYY-MM-DD; using the default (the whole span of the data)."
+        )
         return None
 
 
-def _pick_one(params: Mapping[str, object], key: str, allowed: Sequence[str], default: str, *, warnings: list[str]) -> str:
+def _pick_one(
+    params: Mapping[str, object], key: str, allowed: Sequence[str], default: str, *, warnings: list[str]
+) -> str:
     values = _values(params, key)
     if not values:
         return default
@@ -220,11 +233,15 @@ def parse_query_params(
     start = _pick_date(params, "start", warnings=warnings)
     end = _pick_date(params, "end", warnings=warnings)
     if start and end and start > end:
-        warnings.append(f"Ignored start={start} and end={end}: the end is before the start; showing the whole span of the data.")
+        warnings.append(
+            f"Ignored start={start} and end={end}: the end is before the start; showing the whole span of the data."
+        )
         start = end = None
     types = _pick_many(params, "type", options.event_types, what="event type", warnings=warnings)
     provinces = _pick_province(params, options, warnings=warnings)
-    claims = _pick_many(params, "claim", options.claim_statuses, what="claim status", known=CLAIM_STATUSES, warnings=warnings)
+    claims = _pick_many(
+        params, "claim", options.claim_statuses, what="claim status", known=CLAIM_STATUSES, warnings=warnings
+    )
     exact = False
     exact_values = _values(params, "exact")
     if exact_values:
@@ -250,7 +267,9 @@ def parse_query_params(
     return ViewState(filters=normalize_filters(filters, options), metric=metric, basemap=basemap), warnings
 
 
-def _pick_province(params: Mapping[str, object], options: FilterOptions, *, warnings: list[str]) -> tuple[str, ...] | None:
+def _pick_province(
+    params: Mapping[str, object], options: FilterOptions, *, warnings: list[str]
+) -> tuple[str, ...] | None:
     """Provinces by P-code (``AF32``) or by name (``Hirat``), both ignoring case."""
     codes = {code.casefold(): code for code in options.provinces}
     codes.update({name.casefold(): code for code, name in options.provinces.items()})
@@ -260,7 +279,9 @@ def _pick_province(params: Mapping[str, object], options: FilterOptions, *, warn
         code = codes.get(value.casefold())
         if code is None:
             shown = ", ".join(f"{c} ({n})" for c, n in list(options.provinces.items())[:6])
-            warnings.append(f"Ignored province={value!r}: expected the P-code or name of a province with events, e.g. {shown}.")
+            warnings.append(
+                f"Ignored province={value!r}: expected the P-code or name of a province with events, e.g. {shown}."
+            )
         elif code not in kept:
             kept.append(code)
     if values and not kept:

@@ -38,11 +38,24 @@ from geo.viewstate import (
 )
 
 # Widget keys in st.session_state (the sidebar widgets are rendered on every page, so Streamlit keeps them).
-K_GROUP, K_DATES, K_TYPE, K_PROVINCE, K_CLAIM, K_EXACT = "f_group", "f_dates", "f_type", "f_province", "f_claim", "f_exact"
+K_GROUP, K_DATES, K_TYPE, K_PROVINCE, K_CLAIM, K_EXACT = (
+    "f_group",
+    "f_dates",
+    "f_type",
+    "f_province",
+    "f_claim",
+    "f_exact",
+)
 K_METRIC, K_BASEMAP = "v_metric", "v_basemap"
 # Non-widget state.
 _K_REROUTED = "_view_rerouted"
-_K_READY, _K_WARNINGS, _K_LINK_VIEW, _K_VIEW, _K_OPTIONS = "_view_ready", "_view_warnings", "_view_from_link", "_view", "_view_options"
+_K_READY, _K_WARNINGS, _K_LINK_VIEW, _K_VIEW, _K_OPTIONS = (
+    "_view_ready",
+    "_view_warnings",
+    "_view_from_link",
+    "_view",
+    "_view_options",
+)
 
 #: Query parameters a page keeps in the link itself (Spread: ``freq``); the sidebar leaves them alone.
 PAGE_QUERY_KEYS: tuple[str, ...] = ("freq",)
@@ -128,7 +141,11 @@ def data_key() -> tuple:
     Use it to key anything cached across sessions that is built from :func:`all_events`.
     """
     extra = _session_uploads()
-    uploads = None if extra is None else (len(extra), int(pd.util.hash_pandas_object(extra.astype("string"), index=False).sum()))
+    uploads = (
+        None
+        if extra is None
+        else (len(extra), int(pd.util.hash_pandas_object(extra.astype("string"), index=False).sum()))
+    )
     return events_stamp(), uploads
 
 

@@ -27,13 +27,17 @@ def _geojson(build, frame, **kwargs) -> bytes:
 
 
 @st.cache_resource(max_entries=8, show_spinner="Drawing the map…")
-def _event_map(data_key: tuple, view_key: str, _events, _provinces, _districts, *, metric: str, basemap: str) -> folium.Map:
+def _event_map(
+    data_key: tuple, view_key: str, _events, _provinces, _districts, *, metric: str, basemap: str
+) -> folium.Map:
     """The finalized map for one data file and one view, shared read-only: callers render a deep copy.
 
     Building takes seconds for 100,000 events; a copy takes milliseconds, so a click
     (which reruns the page) does not rebuild it. Rendering changes a folium map, hence the copy.
     """
-    return finalize(build_event_map(_events, provinces=_provinces, districts=_districts, metric=metric, basemap=basemap))
+    return finalize(
+        build_event_map(_events, provinces=_provinces, districts=_districts, metric=metric, basemap=basemap)
+    )
 
 
 view = common.page_view()
@@ -97,7 +101,9 @@ with clicked_box:
             & (events["longitude"].round(POINT_DECIMALS) == round(lng, POINT_DECIMALS))
         ]
         if len(at_point):
-            st.subheader(f"{len(at_point):,} event{'s' if len(at_point) != 1 else ''} at the clicked point", anchor=False)
+            st.subheader(
+                f"{len(at_point):,} event{'s' if len(at_point) != 1 else ''} at the clicked point", anchor=False
+            )
             common.event_table(at_point, key="clicked-table")
         else:
             place = assign_points([lng], [lat]).iloc[0]

@@ -107,7 +107,9 @@ def test_filters_change_the_headline_and_the_url():
     at.date_input(key="f_dates").set_value((dt.date(2024, 1, 1), dt.date(2024, 12, 31))).run()
     assert app_headline(at) == cli_headline("--group", "AFF", "--start", "2024-01-01", "--end", "2024-12-31")
     at.toggle(key="f_exact").set_value(True).run()
-    assert app_headline(at) == cli_headline("--group", "AFF", "--start", "2024-01-01", "--end", "2024-12-31", "--exact-only")
+    assert app_headline(at) == cli_headline(
+        "--group", "AFF", "--start", "2024-01-01", "--end", "2024-12-31", "--exact-only"
+    )
     assert str(at.query_params["exact"]) in ("1", "['1']")
 
     at.radio(key="v_basemap").set_value("none").run()
@@ -249,7 +251,13 @@ def test_tables_link_only_web_sources(tmp_path, monkeypatch):
 
 
 def test_full_link_reproduces_the_cli_selection():
-    link = {"group": ["NRF", "AFF"], "type": "Battles", "province": ["AF01", "AF09"], "claim": "self-claimed", "exact": "1"}
+    link = {
+        "group": ["NRF", "AFF"],
+        "type": "Battles",
+        "province": ["AF01", "AF09"],
+        "claim": "self-claimed",
+        "exact": "1",
+    }
     at = new_app(**link).run()
     assert_ran_cleanly(at)
     assert not at.warning

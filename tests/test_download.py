@@ -47,7 +47,12 @@ def test_download_verifies_and_unpacks_the_official_zips(tmp_path, serve, bounda
     dest = tmp_path / "boundaries"
     paths = download_boundaries(dest=dest, base_url=url, timeout=10)
     names = {p.name for p in paths}
-    assert {settings.PROVINCES_ZIP, settings.DISTRICTS_ZIP, settings.DISTRICTS_FILE, settings.PROVINCES_SIMPLIFIED_FILE} <= names
+    assert {
+        settings.PROVINCES_ZIP,
+        settings.DISTRICTS_ZIP,
+        settings.DISTRICTS_FILE,
+        settings.PROVINCES_SIMPLIFIED_FILE,
+    } <= names
     for z in (settings.PROVINCES_ZIP, settings.DISTRICTS_ZIP):
         assert sha256_file(dest / z) == settings.BOUNDARY_ZIPS[z]["sha256"]
     assert not list(dest.glob(".part-*")), "no temporary file left behind"
@@ -74,7 +79,9 @@ def test_tampered_zip_is_refused_and_not_kept(tmp_path, serve, boundary_zips):
     data[1000] ^= 0xFF
     (bad / settings.DISTRICTS_ZIP).write_bytes(bytes(data))
     dest = tmp_path / "dest"
-    with pytest.raises(DownloadError, match=r"afg_admbnda_adm2_agcho_20180522\.zip.*SHA-256 is [0-9a-f]{64}, expected 783feade"):
+    with pytest.raises(
+        DownloadError, match=r"afg_admbnda_adm2_agcho_20180522\.zip.*SHA-256 is [0-9a-f]{64}, expected 783feade"
+    ):
         download_boundaries(dest=dest, base_url=serve(bad), timeout=10)
     assert not (dest / settings.DISTRICTS_ZIP).exists()
     assert not list(dest.glob(".part-*"))

@@ -80,10 +80,10 @@ def test_bundled_codes_agree_with_the_compilers_curated_names(bundled_events_csv
 
     source = pd.read_csv(reported_events_csv, dtype=str, keep_default_na=False)
     events = load_events(bundled_events_csv)
-    prov = dict(zip(load_provinces()["name_en"], load_provinces()["pcode"]))
+    prov = dict(zip(load_provinces()["name_en"], load_provinces()["pcode"], strict=True))
     d = load_districts()
-    dist = {(a, n): p for a, n, p in zip(d["adm1_pcode"], d["name_en"], d["pcode"])}
-    for src, ev in zip(source.itertuples(), events.itertuples()):
+    dist = {(a, n): p for a, n, p in zip(d["adm1_pcode"], d["name_en"], d["pcode"], strict=True)}
+    for src, ev in zip(source.itertuples(), events.itertuples(), strict=True):
         if src.notes.startswith("AGGREGATE"):
             assert ev.is_aggregate and ev.adm1_pcode == "" and pd.isna(ev.latitude)
             continue

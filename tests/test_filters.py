@@ -35,9 +35,7 @@ def test_group_and_date_filter(events):
     assert sel["event_date"].max() <= pd.Timestamp("2025-03-31")
     # Independent count straight from the frame.
     mask = (
-        (events["group"] == "NRF")
-        & events["event_date"].between("2024-03-01", "2025-03-31")
-        & ~events["is_aggregate"]
+        (events["group"] == "NRF") & events["event_date"].between("2024-03-01", "2025-03-31") & ~events["is_aggregate"]
     )
     assert len(sel) == int(mask.sum()) > 0
 

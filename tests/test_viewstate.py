@@ -32,7 +32,9 @@ def options(events):
 def test_options_come_from_single_events(events, options):
     single = events[~events["is_aggregate"]]
     assert set(options.groups) == set(single["group"])
-    assert list(options.groups) == [g for g in ("NRF", "AFF", "ISKP", "ALM", "TTP", "Taliban/IEA", "Other", "Unknown") if g in options.groups]
+    assert list(options.groups) == [
+        g for g in ("NRF", "AFF", "ISKP", "ALM", "TTP", "Taliban/IEA", "Other", "Unknown") if g in options.groups
+    ]
     assert options.first == single["event_date"].min().date()
     assert options.last == single["event_date"].max().date()
     assert set(options.provinces) == set(single.loc[single["adm1_pcode"] != "", "adm1_pcode"])
@@ -45,7 +47,9 @@ def test_shared_link_reproduces_the_cli_selection(events, options):
     assert warnings == []
     cli = Filters(groups=("NRF",), start="2024-03-01", end="2025-03-31")
     assert view.filters == cli
-    assert summarize(apply_filters(events, view.filters), filters=view.filters) == summarize(apply_filters(events, cli), filters=cli)
+    assert summarize(apply_filters(events, view.filters), filters=view.filters) == summarize(
+        apply_filters(events, cli), filters=cli
+    )
 
 
 def test_link_round_trip(options):

@@ -16,7 +16,9 @@ from geo.groups import GROUPS
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
     """``--events PATH --group G... --start --end --type T... --province P... --claim C... --exact-only``."""
-    parser.add_argument("--events", metavar="PATH", help="event file or folder (default: $AFGMAP_EVENTS, else data/events/)")
+    parser.add_argument(
+        "--events", metavar="PATH", help="event file or folder (default: $AFGMAP_EVENTS, else data/events/)"
+    )
     parser.add_argument("--group", action="append", metavar="G", help=f"group to keep, repeatable: {', '.join(GROUPS)}")
     parser.add_argument("--start", metavar="YYYY-MM-DD", help="first day, inclusive")
     parser.add_argument("--end", metavar="YYYY-MM-DD", help="last day, inclusive")

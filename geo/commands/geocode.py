@@ -20,7 +20,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
             "kept as input_<name>."
         ),
     )
-    p.add_argument("input", metavar="IN.csv", help="CSV file (UTF-8, UTF-8 with BOM or Windows-1256; delimiter sniffed)")
+    p.add_argument(
+        "input", metavar="IN.csv", help="CSV file (UTF-8, UTF-8 with BOM or Windows-1256; delimiter sniffed)"
+    )
     p.add_argument("-o", "--output", metavar="OUT.csv", required=True, help="where to write the result (UTF-8)")
     p.add_argument("--text-column", default="location", help="column with the place text (default: location)")
     p.add_argument("--admin1-column", help="optional column with a province name, used as context")

@@ -194,7 +194,9 @@ def test_geojson_download_is_valid(bundled_server, offline_page, output_dir):
     for feature in data["features"]:
         assert feature["type"] == "Feature"
         props = feature["properties"]
-        assert {"event_id", "event_date", "group", "adm1_pcode", "adm2_pcode", "geo_precision", "source_url"} <= set(props)
+        assert {"event_id", "event_date", "group", "adm1_pcode", "adm2_pcode", "geo_precision", "source_url"} <= set(
+            props
+        )
         assert props["group"] == "NRF"
         geom = feature["geometry"]
         if geom is not None:
