@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,20 @@ def ucdp_csv(shared_data: Path) -> Path:
 def bundled_events_csv() -> Path:
     """The bundled default events in our schema (``data/events/reported_events.csv``)."""
     return settings.DEFAULT_EVENTS_FILE
+
+
+#: Set by ``.ci/run``: there a browser test that skips (no chromium, no vendored assets) is a failure.
+REQUIRE_BROWSER_ENV = "AFGMAP_REQUIRE_BROWSER"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI, turn a skip for a missing browser or missing map assets into a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if not os.environ.get(REQUIRE_BROWSER_ENV) or not report.skipped or call.excinfo is None:
+        return
+    reason = str(call.excinfo.value)
+    if any(word in reason.lower() for word in ("chromium", "assets", "playwright")):
+        report.outcome = "failed"
+        report.longrepr = f"{REQUIRE_BROWSER_ENV} is set, so this browser test may not skip: {reason}"
