@@ -35,7 +35,7 @@ from pages import common
 
 #: Session key holding the events the user added to this session's view (a DataFrame in the schema,
 #: as :func:`geo.events.load_events` returns it, plus ``needs_review``/``review_note``).
-UPLOADED_EVENTS_KEY = "uploaded_events"
+UPLOADED_EVENTS_KEY = common.UPLOADED_EVENTS_KEY
 
 _K_RESULT = "_upload_result"  # (content key, IngestResult) of the last parsed upload
 _K_MESSAGE = "_upload_message"
