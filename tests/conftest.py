@@ -45,6 +45,29 @@ def ucdp_csv(shared_data: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def vendored_assets() -> None:
+    """The map's JS/CSS in static/vendor/: fetched when missing; without them no offline map can work."""
+    from geo import assets
+    from geo.errors import DownloadError
+
+    if not assets.assets_ready():
+        try:
+            assets.fetch_assets()
+        except DownloadError as exc:
+            pytest.fail(
+                f"the vendored map assets are missing and cannot be fetched ({exc}): run `python -m geo fetch-assets`"
+            )
+
+
+@pytest.fixture(scope="session")
+def display_boundaries():
+    """(provinces, districts): the simplified display geometry the pages draw."""
+    from geo.boundaries import load_districts, load_provinces
+
+    return load_provinces(simplified=True), load_districts(simplified=True)
+
+
+@pytest.fixture(scope="session")
 def bundled_events_csv() -> Path:
     """The bundled default events in our schema (``data/events/reported_events.csv``)."""
     return settings.DEFAULT_EVENTS_FILE

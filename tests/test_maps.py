@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import assets, settings
-from geo.boundaries import load_districts, load_provinces
-from geo.errors import DownloadError, InputError
+from geo import settings
+from geo.errors import InputError
 from geo.events import load_events
 from geo.filters import Filters, apply_filters
 from geo.maps import (
@@ -37,18 +36,7 @@ PAYLOAD_IMG = "<img src=x onerror=alert(1)>"
 PAYLOAD_SCRIPT = '"><script>alert(2)</script>'
 
 
-@pytest.fixture(scope="module", autouse=True)
-def vendor():
-    if not assets.assets_ready():
-        try:
-            assets.fetch_assets()
-        except DownloadError as exc:
-            pytest.skip(f"assets not installed and cannot be fetched: {exc}")
-
-
-@pytest.fixture(scope="module")
-def bounds():
-    return load_provinces(simplified=True), load_districts(simplified=True)
+pytestmark = pytest.mark.usefixtures("vendored_assets")
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +44,8 @@ def events() -> pd.DataFrame:
     return apply_filters(load_events(), Filters())
 
 
-def _build(events, bounds, **kwargs) -> folium.Map:
-    provinces, districts = bounds
+def _build(events, display_boundaries, **kwargs) -> folium.Map:
+    provinces, districts = display_boundaries
     return finalize(build_event_map(events, provinces=provinces, districts=districts, **kwargs))
 
 
@@ -77,8 +65,8 @@ def _drawable(events: pd.DataFrame) -> pd.DataFrame:
     return events[events["latitude"].notna() & (events["adm2_pcode"] != "") & (events["geo_precision"].fillna(0) != 3)]
 
 
-def test_map_draws_all_provinces_and_districts_and_loads_nothing_from_outside(events, bounds):
-    m = _build(events, bounds, basemap="none")
+def test_map_draws_all_provinces_and_districts_and_loads_nothing_from_outside(events, display_boundaries):
+    m = _build(events, display_boundaries, basemap="none")
     polys = _layers(m, CompactPolygons)
     assert len(json.loads(polys[LAYER_PROVINCES].data_json)) == settings.N_PROVINCES
     assert len(json.loads(polys[LAYER_DISTRICTS].data_json)) == settings.N_DISTRICTS
@@ -88,14 +76,14 @@ def test_map_draws_all_provinces_and_districts_and_loads_nothing_from_outside(ev
     assert "L.control.layers" in html and "AGCHO / OCHA" in html
 
 
-def test_osm_basemap_carries_its_attribution(events, bounds):
-    html = _build(events.head(5), bounds, basemap="osm").get_root().render()
+def test_osm_basemap_carries_its_attribution(events, display_boundaries):
+    html = _build(events.head(5), display_boundaries, basemap="osm").get_root().render()
     assert "tile.openstreetmap.org" in html and "openstreetmap.org/copyright" in html
     assert EXTERNAL_LINK.findall(html) == []
 
 
-def test_every_drawable_event_has_its_popup_on_the_marker_of_its_place(events, bounds):
-    m = _build(events, bounds)
+def test_every_drawable_event_has_its_popup_on_the_marker_of_its_place(events, display_boundaries):
+    m = _build(events, display_boundaries)
     layer = _layers(m, EventPoints)[LAYER_EVENTS]
     drawable = _drawable(events)
     pts = _points(layer)
@@ -112,8 +100,8 @@ def test_every_drawable_event_has_its_popup_on_the_marker_of_its_place(events, b
             assert popup.startswith(f'<div class="afg-popup-list"><b>{count} events at this place</b>')
 
 
-def test_province_level_events_are_not_drawn_as_points(events, bounds):
-    m = _build(events, bounds)
+def test_province_level_events_are_not_drawn_as_points(events, display_boundaries):
+    m = _build(events, display_boundaries)
     level = events[(events["adm1_pcode"] != "") & (events["adm2_pcode"] == "")]
     assert len(level) > 0
     pts = _points(_layers(m, EventPoints)[LAYER_EVENTS])
@@ -137,14 +125,14 @@ def test_popup_has_every_field_and_a_safe_source_link(events):
     assert "&amp;" in popup.split('href="')[1].split('"')[0]  # the query string is escaped inside the attribute
 
 
-def test_report_text_is_escaped_and_never_markup(events, bounds):
+def test_report_text_is_escaped_and_never_markup(events, display_boundaries):
     hostile = events.copy()
     pos = hostile.index[hostile["event_id"] == "DEV-051"][0]
     hostile.loc[pos, "location"] = PAYLOAD_IMG
     hostile.loc[pos, "actor2"] = PAYLOAD_SCRIPT
     hostile.loc[pos, "actor1"] = "{{ 7*7 }} ${alert(3)} `x`"
     hostile.loc[pos, "source_url"] = "javascript:alert(4)"
-    m = _build(hostile, bounds)
+    m = _build(hostile, display_boundaries)
     html = m.get_root().render()
     assert "<img src=x" not in html and "<script>alert(2)" not in html and "javascript:alert(4)" not in html
     assert "49" not in re.findall(r"\(([^)]*)\)</span>", html)  # no template was evaluated
@@ -157,8 +145,8 @@ def test_report_text_is_escaped_and_never_markup(events, bounds):
     assert "href=" not in popup.split("Source:")[1]
 
 
-def test_light_mode_merges_places_and_sends_no_report_text(events, bounds):
-    m = _build(events, bounds, max_points=10)
+def test_light_mode_merges_places_and_sends_no_report_text(events, display_boundaries):
+    m = _build(events, display_boundaries, max_points=10)
     layer = _layers(m, EventPoints)[LAYER_EVENTS]
     assert layer.popups_json == "null"
     pts = _points(layer)
@@ -173,33 +161,33 @@ def test_light_mode_merges_places_and_sends_no_report_text(events, bounds):
     assert "click a point to list its events below the map" in html
 
 
-def test_fatalities_metric_shades_by_fatalities(events, bounds):
-    by_events = json.loads(_layers(_build(events, bounds), CompactPolygons)[LAYER_DISTRICTS].styles_json)
+def test_fatalities_metric_shades_by_fatalities(events, display_boundaries):
+    by_events = json.loads(_layers(_build(events, display_boundaries), CompactPolygons)[LAYER_DISTRICTS].styles_json)
     by_fat = json.loads(
-        _layers(_build(events, bounds, metric="fatalities"), CompactPolygons)[LAYER_DISTRICTS].styles_json
+        _layers(_build(events, display_boundaries, metric="fatalities"), CompactPolygons)[LAYER_DISTRICTS].styles_json
     )
     assert by_events != by_fat
-    html = _build(events, bounds, metric="fatalities").get_root().render()
+    html = _build(events, display_boundaries, metric="fatalities").get_root().render()
     assert "Reported fatalities per district" in html
 
 
-def test_filters_change_the_map(events, bounds):
+def test_filters_change_the_map(events, display_boundaries):
     nrf = apply_filters(events, Filters(groups=("NRF",), start="2024-03-01", end="2025-03-31"))
-    pts = _points(_layers(_build(nrf, bounds), EventPoints)[LAYER_EVENTS])
+    pts = _points(_layers(_build(nrf, display_boundaries), EventPoints)[LAYER_EVENTS])
     assert int(pts[:, 3].sum()) == len(_drawable(nrf)) < len(_drawable(events))
     assert set(pts[:, 2]) == {0}  # NRF is group 0
 
 
-def test_empty_selection_still_draws_the_boundaries(events, bounds):
-    m = _build(events.iloc[0:0], bounds, basemap="none")
+def test_empty_selection_still_draws_the_boundaries(events, display_boundaries):
+    m = _build(events.iloc[0:0], display_boundaries, basemap="none")
     assert LAYER_EVENTS not in _layers(m, EventPoints)
     assert len(_layers(m, CompactPolygons)) == 2
     m.get_root().render()
 
 
-def test_bad_options_are_named(events, bounds):
+def test_bad_options_are_named(events, display_boundaries):
     with pytest.raises(InputError, match="metric"):
-        _build(events, bounds, metric="deaths")
+        _build(events, display_boundaries, metric="deaths")
     with pytest.raises(InputError, match="basemap"):
         new_map(basemap="satellite")
 
@@ -229,14 +217,14 @@ def _open_in_chromium(html: str, tmp_path):
     return playwright, page_file
 
 
-def test_map_page_in_chromium_draws_everything_offline_and_runs_no_payload(events, bounds, tmp_path):
+def test_map_page_in_chromium_draws_everything_offline_and_runs_no_payload(events, display_boundaries, tmp_path):
     hostile = events[events["adm2_pcode"] != ""].head(20).copy()
     pos = hostile.index[0]
     hostile.loc[pos, "location"] = PAYLOAD_IMG
     hostile.loc[pos, "actor2"] = PAYLOAD_SCRIPT
     hostile.loc[pos, "notes"] = "<svg onload=alert(5)>"
     level = events[(events["adm2_pcode"] == "") & (events["adm1_pcode"] != "")].head(2)
-    html = _build(pd.concat([hostile, level]), bounds, basemap="none").get_root().render()
+    html = _build(pd.concat([hostile, level]), display_boundaries, basemap="none").get_root().render()
     playwright, page_file = _open_in_chromium(html, tmp_path)
     outside: list[str] = []
     with playwright.sync_playwright() as p:
@@ -302,8 +290,8 @@ def test_varints_round_trip_small_and_large_signed_numbers():
     assert len(encode_varints(np.arange(-15, 16))) == 31  # one character each
 
 
-def test_light_mode_in_chromium_clusters_points_at_their_events_own_coordinates(events, bounds, tmp_path):
-    html = _build(events, bounds, basemap="none", max_points=5).get_root().render()
+def test_light_mode_in_chromium_clusters_points_at_their_events_own_coordinates(events, display_boundaries, tmp_path):
+    html = _build(events, display_boundaries, basemap="none", max_points=5).get_root().render()
     playwright, page_file = _open_in_chromium(html, tmp_path)
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--allow-file-access-from-files"])

@@ -28,9 +28,9 @@ from pyproj import Geod
 from shapely.geometry import Point
 from streamlit.testing.v1 import AppTest
 
-from geo import assets, cli, settings
+from geo import cli, settings
 from geo.boundaries import load_districts, load_provinces
-from geo.errors import DownloadError, InputError
+from geo.errors import InputError
 from geo.events import load_events
 from geo.filters import Filters, apply_filters, summarize
 from geo.settings import WESTERN_PROVINCES
@@ -369,20 +369,6 @@ EXTERNAL_LINK = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*["\']?(
 PAYLOAD = "<img src=x onerror=alert(1)>"
 
 
-@pytest.fixture(scope="module")
-def vendor():
-    if not assets.assets_ready():
-        try:
-            assets.fetch_assets()
-        except DownloadError as exc:
-            pytest.skip(f"map assets not installed and cannot be fetched: {exc}")
-
-
-@pytest.fixture(scope="module")
-def display_bounds():
-    return load_provinces(simplified=True), load_districts(simplified=True)
-
-
 def _children(element, cls):
     found = []
     for child in element._children.values():
@@ -396,8 +382,10 @@ def _group(m: folium.Map, name: str) -> folium.FeatureGroup:
     return next(c for c in m._children.values() if isinstance(c, folium.FeatureGroup) and c.layer_name == name)
 
 
-def test_first_activity_map_shades_each_active_district_by_its_first_period(vendor, display_bounds, real_events):
-    provinces, districts = display_bounds
+def test_first_activity_map_shades_each_active_district_by_its_first_period(
+    vendored_assets, display_boundaries, real_events
+):
+    provinces, districts = display_boundaries
     nrf = apply_filters(real_events, Filters(groups=("NRF",)))
     m = first_activity_map(nrf, provinces=provinces, districts=districts, freq="Q", basemap="none")
     rendered = m.get_root().render()
@@ -418,8 +406,8 @@ def test_first_activity_map_shades_each_active_district_by_its_first_period(vend
     assert len(line.locations) == exact["event_date"].dt.to_period("Q").nunique()
 
 
-def test_timeline_plays_only_exact_events_in_date_order_escaped(vendor, display_bounds, real_events):
-    provinces, _ = display_bounds
+def test_timeline_plays_only_exact_events_in_date_order_escaped(vendored_assets, display_boundaries, real_events):
+    provinces, _ = display_boundaries
     sel = apply_filters(real_events, Filters(groups=("NRF", "AFF"))).copy()
     sel.loc[sel.index[0], "location"] = PAYLOAD
     data = timeline_features(sel)
@@ -486,7 +474,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
-def spread_server(vendor, tmp_path_factory):
+def spread_server(vendored_assets, tmp_path_factory):
     """``streamlit run app.py`` on 127.0.0.1 (a free port) on the bundled events; stopped after the module."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -597,7 +585,7 @@ def test_western_share_counts_province_level_events(real_events):
 
 def test_report_text_is_never_evaluated_as_a_template_in_spread_maps():
     """folium renders element scripts through Jinja: a report's ``{{ 7*7 }}`` must stay text, not become 49."""
-    from geo.boundaries import load_districts, load_provinces
+    from geo.boundaries import load_districts
     from geo.events import load_events
     from geo.filters import Filters, apply_filters
     from geo.spread import first_activity_map, timeline_map

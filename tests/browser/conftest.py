@@ -104,15 +104,6 @@ def output_dir() -> Path:
     return OUTPUT_DIR
 
 
-@pytest.fixture(scope="session")
-def vendored_assets() -> None:
-    """The map's JS/CSS must be installed locally; without them the offline map cannot work, so fail loudly."""
-    from geo.assets import assets_ready
-
-    if not assets_ready():
-        pytest.fail("the vendored map assets are missing: run `python -m geo fetch-assets` before the browser tests")
-
-
 @pytest.fixture(scope="package")
 def browser():
     # Package scope: the sync Playwright driver stops after these tests, so other tests can start their own.
