@@ -16,12 +16,13 @@ from geo import settings
 from geo.errors import InputError
 from geo.groups import group_actor_name, normalize_group
 from geo.schema import (
-    AGGREGATE_PREFIX,
     EVENT_COLUMNS,
     PRECISION_DISTRICT,
     PRECISION_PROVINCE,
+    aggregate_mask,
     validate_events,
 )
+from geo.tables import read_csv_table
 
 #: File endings :func:`load_events` reads.
 EVENT_FILE_SUFFIXES = (".csv", ".geojson", ".json")
@@ -49,10 +50,13 @@ def event_files(path: Path | str | None = None) -> list[Path]:
 def read_event_file(path: Path | str) -> pd.DataFrame:
     """Read one event file (CSV in our schema, or a GeoJSON FeatureCollection of our export) as strings.
 
+    CSV goes through :func:`geo.tables.read_csv_table` (UTF-8 with or without BOM,
+    Windows-1256, delimiter sniffed).
+
     Raises
     ------
     InputError
-        When the file is empty, unreadable or not UTF-8.
+        When the file is empty, binary, unreadable or in neither encoding.
     """
     p = Path(path)
     if p.stat().st_size == 0:
@@ -65,8 +69,8 @@ def read_event_file(path: Path | str) -> pd.DataFrame:
                 raise InputError(f"{p} is not a GeoJSON FeatureCollection")
             frame = pd.DataFrame([f.get("properties") or {} for f in feats]).astype("string")
         else:
-            frame = pd.read_csv(p, dtype="string", keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, json.JSONDecodeError, pd.errors.ParserError) as exc:
+            frame = read_csv_table(p)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"cannot read {p}: {exc}") from exc
     return frame
 
@@ -144,7 +148,7 @@ def reported_to_schema(reported: pd.DataFrame) -> pd.DataFrame:
             "source_date": src["source_date"],
         }
     )
-    out["is_aggregate"] = out["notes"].str.startswith(AGGREGATE_PREFIX)
+    out["is_aggregate"] = aggregate_mask(out)
     return out
 
 

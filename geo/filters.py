@@ -14,7 +14,7 @@ import pandas as pd
 
 from geo.errors import FilterError
 from geo.groups import GROUPS
-from geo.schema import CLAIM_STATUSES, PRECISION_DISTRICT
+from geo.schema import CLAIM_STATUSES, PRECISION_DISTRICT, aggregate_mask
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,8 +139,8 @@ def apply_filters(events: pd.DataFrame, filters: Filters, *, include_aggregates:
     True
     """
     mask = pd.Series(True, index=events.index)
-    if not include_aggregates and "is_aggregate" in events.columns:
-        mask &= ~events["is_aggregate"].astype(bool)
+    if not include_aggregates:
+        mask &= ~aggregate_mask(events)
     if filters.groups:
         mask &= events["group"].isin(filters.groups)
     dates = events["event_date"]

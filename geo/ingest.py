@@ -64,7 +64,6 @@ from geo.errors import InputError
 from geo.events import order_columns, reported_to_schema
 from geo.groups import normalize_group
 from geo.schema import (
-    AGGREGATE_PREFIX,
     CLAIM_STATUSES,
     DATE_PRECISIONS,
     EVENT_COLUMNS,
@@ -72,6 +71,7 @@ from geo.schema import (
     PRECISION_DISTRICT,
     PRECISION_PLACE,
     PRECISION_PROVINCE,
+    aggregate_mask,
     validate_events,
 )
 from geo.tables import decode_bytes, read_csv_table
@@ -632,7 +632,7 @@ def _validate_and_place(
     )
     has_place = np.logical_or.reduce([_text(mapped, c) != "" for c in ("location", "admin1", "admin2", "adm1_pcode")])
     has_coords = lat.notna().to_numpy(dtype=bool) & lon.notna().to_numpy(dtype=bool)
-    no_where = ~has_place & ~has_coords & ~_aggregate_mask(mapped)
+    no_where = ~has_place & ~has_coords & ~aggregate_mask(mapped)
     place_why = np.where(
         no_where & (coord_problem != ""),
         coord_problem.astype(str) + " and there is no place text to use instead",
@@ -660,7 +660,7 @@ def _validate_and_place(
     events, place_notes = _place(events, kind=kind, geocode=geocode, progress=progress)
     review.append(place_notes)
     events = order_columns(events)
-    events["is_aggregate"] = _aggregate_mask(events)
+    events["is_aggregate"] = aggregate_mask(events)
     typed = validate_events(events.drop(columns=[c for c in REVIEW_COLUMNS if c in events.columns]))
     review.append(likely_duplicates(typed, exclude=typed["is_aggregate"]))
     if fmt == "text":
@@ -680,16 +680,6 @@ def _validate_and_place(
     if len(typed) + len(rejects) != n:  # the promise of this module; never silently lose a row
         raise AssertionError(f"ingest lost rows: {n} in, {len(typed)} out, {len(rejects)} rejected")
     return IngestResult(events=typed, rejects=rejects, fmt=fmt if fmt != "auto" else kind, rows_in=n)
-
-
-def _aggregate_mask(frame: pd.DataFrame) -> np.ndarray:
-    """Group statements bundling many attacks (``is_aggregate`` true, or ``notes`` starting AGGREGATE)."""
-    notes = frame["notes"].astype("string")
-    mask = notes.str.startswith(AGGREGATE_PREFIX).fillna(False).to_numpy(dtype=bool)
-    if "is_aggregate" in frame.columns:
-        flag = frame["is_aggregate"].astype("string").str.lower().isin(["true", "1", "yes"])
-        mask = mask | flag.fillna(False).to_numpy(dtype=bool)
-    return mask
 
 
 def _text(frame: pd.DataFrame, col: str) -> np.ndarray:
@@ -734,7 +724,7 @@ def _place(events: pd.DataFrame, *, kind: str, geocode: bool, progress: bool) ->
         if "geocode_status" in out.columns
         else np.zeros(n, dtype=bool)
     )
-    todo = ~valid & ~_aggregate_mask(out) & ~seen
+    todo = ~valid & ~aggregate_mask(out) & ~seen
     for col in ("geocode_status", "geocode_candidates", "geocode_note"):
         if col not in out.columns:
             out[col] = ""

@@ -13,6 +13,7 @@ as it is.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from geo.errors import SchemaError
@@ -102,6 +103,31 @@ EVENT_TYPES: tuple[str, ...] = (
 AGGREGATE_PREFIX = "AGGREGATE"
 
 
+def aggregate_mask(events: pd.DataFrame) -> np.ndarray:
+    """True for the group statements that bundle many attacks: never counted or mapped.
+
+    A row is one when its ``is_aggregate`` is true (``True``, ``"true"``,
+    ``"1"``, ``"yes"``) or its ``notes`` start with :data:`AGGREGATE_PREFIX`. A
+    boolean ``is_aggregate`` column (as :func:`validate_events` makes it, with the
+    notes already folded in) is used as it is, so filtering stays fast.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"notes": ["AGGREGATE: 87 attacks", "ambush"], "is_aggregate": ["", "yes"]})
+    >>> aggregate_mask(frame).tolist()
+    [True, True]
+    """
+    flag = events["is_aggregate"] if "is_aggregate" in events.columns else None
+    if flag is not None and flag.dtype == bool:
+        return flag.to_numpy()
+    mask = np.zeros(len(events), dtype=bool)
+    if "notes" in events.columns:
+        mask |= events["notes"].astype("string").str.startswith(AGGREGATE_PREFIX).fillna(False).to_numpy(dtype=bool)
+    if flag is not None:
+        mask |= flag.astype("string").str.lower().isin(["true", "1", "yes"]).fillna(False).to_numpy(dtype=bool)
+    return mask
+
+
 def empty_events() -> pd.DataFrame:
     """An empty event frame with the schema's columns and dtypes.
 
@@ -134,7 +160,7 @@ def coerce_types(events: pd.DataFrame) -> pd.DataFrame:
         if col not in ("event_date", "latitude", "longitude", "geo_precision", "fatalities"):
             out[col] = out[col].astype("string").fillna("")
     if "is_aggregate" in out.columns:
-        out["is_aggregate"] = out["is_aggregate"].astype("string").str.lower().isin(["true", "1", "yes"])
+        out["is_aggregate"] = aggregate_mask(out)
     return out
 
 
@@ -196,7 +222,7 @@ def validate_events(events: pd.DataFrame) -> pd.DataFrame:
         )
     extra = [c for c in out.columns if c not in EVENT_COLUMNS]
     if "is_aggregate" not in out.columns:
-        out["is_aggregate"] = out["notes"].str.startswith(AGGREGATE_PREFIX)
+        out["is_aggregate"] = aggregate_mask(out)
         extra.append("is_aggregate")
     return out[list(EVENT_COLUMNS) + extra]
 

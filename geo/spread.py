@@ -48,7 +48,7 @@ from geo.errors import InputError
 from geo.filters import Filters
 from geo.groups import GROUP_COLORS, GROUPS
 from geo.maps import escape_text
-from geo.schema import PRECISION_PROVINCE
+from geo.schema import PRECISION_PROVINCE, aggregate_mask
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,10 +186,7 @@ def _clean(events: pd.DataFrame) -> pd.DataFrame:
     for col in ("event_date", "adm1_pcode", "adm2_pcode"):
         if col not in events.columns:
             raise InputError(f"expected the event schema, column {col!r} is missing", field=col)
-    if "is_aggregate" in events.columns:
-        ev = events.loc[~events["is_aggregate"].fillna(False).astype(bool).to_numpy()]
-    else:
-        ev = events
+    ev = events.loc[~aggregate_mask(events)]
     out = pd.DataFrame(index=ev.index)
     out["date"] = pd.to_datetime(ev["event_date"], errors="coerce")
     out["group"] = ev["group"].astype("string").fillna("").astype(str) if "group" in ev.columns else ""

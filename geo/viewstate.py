@@ -26,7 +26,7 @@ import pandas as pd
 from geo.errors import FilterError
 from geo.filters import Filters, parse_date
 from geo.groups import GROUPS
-from geo.schema import CLAIM_STATUSES
+from geo.schema import CLAIM_STATUSES, aggregate_mask
 
 #: Query parameter names, in the order a link lists them.
 QUERY_KEYS: tuple[str, ...] = ("group", "start", "end", "type", "province", "claim", "exact", "metric", "basemap")
@@ -104,9 +104,7 @@ def filter_options(events: pd.DataFrame) -> FilterOptions:
     >>> "NRF" in opts.groups and opts.first < opts.last
     True
     """
-    single = events
-    if "is_aggregate" in events.columns:
-        single = events.loc[~events["is_aggregate"].astype(bool).to_numpy()]
+    single = events.loc[~aggregate_mask(events)]
     present = set(single["group"].dropna())
     types = sorted({t for t in single["event_type"].dropna() if str(t).strip()})
     claims = set(single["claim_status"].dropna())
