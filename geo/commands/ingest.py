@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from geo import settings
+from geo.ingest import FORMATS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -26,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--format",
         dest="fmt",
         default="auto",
-        choices=("auto", "project", "acled", "ucdp", "geojson", "text"),
+        choices=FORMATS,
         help="input format (default: auto-detect; free text needs --format text unless the file ends in .txt)",
     )
     p.add_argument(

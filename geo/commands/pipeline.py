@@ -8,6 +8,7 @@ from pathlib import Path
 
 from geo.engine import ENGINES
 from geo.errors import InputError
+from geo.ingest import FORMATS
 from geo.tables import write_csv_atomic
 
 
@@ -36,9 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=int, metavar="N", help="LocalCluster workers (default: one per core)")
     p.add_argument("--partitions", type=int, metavar="N", help="pieces the input is split into (dask engine)")
-    p.add_argument(
-        "--format", dest="fmt", default="auto", help="input format: auto, project, acled, ucdp, geojson, text"
-    )
+    p.add_argument("--format", dest="fmt", default="auto", choices=FORMATS, help="input format (default: auto-detect)")
     p.add_argument("--progress", action="store_true", help="show progress")
     return p
 
