@@ -168,18 +168,27 @@ def test_data_page_lists_filtered_events_and_statements_apart():
     assert not set(nrf_statements) & set(events_table["event_id"])
 
 
-def test_bad_events_file_shows_one_line_error(tmp_path, monkeypatch):
-    # A real bundled row with an impossible date in the second data row.
+def _bundled_rows(n: int) -> tuple[list[dict[str, str]], list[str]]:
+    """The first ``n`` rows of the bundled events file, as written, and its header."""
     with open(settings.DEFAULT_EVENTS_FILE, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
-        rows = [next(reader) for _ in range(3)]
-        fields = reader.fieldnames
-    rows[1]["event_date"] = "2024-02-30"
-    bad = tmp_path / "bad_events.csv"
-    with open(bad, "w", encoding="utf-8", newline="") as fh:
+        return [next(reader) for _ in range(n)], list(reader.fieldnames)
+
+
+def _write_rows(path, rows: list[dict[str, str]], fields: list[str]):
+    """Write rows as an events CSV; returns the path."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
+    return path
+
+
+def test_bad_events_file_shows_one_line_error(tmp_path, monkeypatch):
+    # A real bundled row with an impossible date in the second data row.
+    rows, fields = _bundled_rows(3)
+    rows[1]["event_date"] = "2024-02-30"
+    bad = _write_rows(tmp_path / "bad_events.csv", rows, fields)
     monkeypatch.setenv(settings.EVENTS_ENV, str(bad))
     at = new_app().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -231,16 +240,9 @@ def test_province_level_and_statements_are_counted_under_the_map():
 
 def test_tables_link_only_web_sources(tmp_path, monkeypatch):
     # Two real bundled rows; the second one's source rewritten to a javascript: URL.
-    with open(settings.DEFAULT_EVENTS_FILE, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        rows = [next(reader) for _ in range(2)]
-        fields = reader.fieldnames
+    rows, fields = _bundled_rows(2)
     rows[1]["source_url"] = "javascript:alert(document.domain)//https://example.org"
-    path = tmp_path / "events.csv"
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    path = _write_rows(tmp_path / "events.csv", rows, fields)
     monkeypatch.setenv(settings.EVENTS_ENV, str(path))
     at = new_app().run()
     at.switch_page("pages/data.py").run()
