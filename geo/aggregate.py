@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from geo.groups import GROUPS
+from geo.schema import aggregate_mask
 
 #: Columns of :func:`aggregate_by_district` and :func:`aggregate_by_province`.
 AGGREGATE_COLUMNS: tuple[str, ...] = (
@@ -24,11 +25,14 @@ AGGREGATE_COLUMNS: tuple[str, ...] = (
 )
 
 
+#: The columns the aggregates read: only these are copied when rows are selected
+#: (taking whole wide rows of a 1M-event frame cost ten times the counting itself).
+_INPUT_COLUMNS: tuple[str, ...] = ("adm1_pcode", "adm2_pcode", "event_date", "group", "fatalities")
+
+
 def _single_events(events: pd.DataFrame) -> pd.DataFrame:
-    """The rows that are single events, with P-codes as plain strings ('' when missing)."""
-    out = events
-    if "is_aggregate" in events.columns:
-        out = events.loc[~events["is_aggregate"].fillna(False).astype(bool).to_numpy()]
+    """The rows that are single events, narrowed to :data:`_INPUT_COLUMNS`, P-codes as plain strings ('' when missing)."""
+    out = events[list(_INPUT_COLUMNS)].loc[~aggregate_mask(events)]
     out = out.assign(
         adm1_pcode=out["adm1_pcode"].fillna("").astype(str),
         adm2_pcode=out["adm2_pcode"].fillna("").astype(str),
