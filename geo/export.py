@@ -258,6 +258,35 @@ def neutralize_cell(value: Any) -> Any:
     return value
 
 
+def neutralize_formulas(frame: pd.DataFrame, *, numeric_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A copy whose text cells cannot run as spreadsheet formulas: :func:`neutralize_cell`'s rule, vectorised.
+
+    Columns of numeric dtype are left as they are. In ``numeric_columns`` a text
+    cell that reads as a number (``"-5"``) stays a number; anything else risky
+    there is neutralised too.
+
+    Examples
+    --------
+    >>> neutralize_formulas(pd.DataFrame({"a": ["=1+1", "Herat"], "n": [-1, 2]})).to_dict("list")
+    {'a': ["'=1+1", 'Herat'], 'n': [-1, 2]}
+    >>> neutralize_formulas(pd.DataFrame({"fatalities": ["-5", "=2"]}), numeric_columns=("fatalities",))["fatalities"].tolist()
+    ['-5', "'=2"]
+    """
+    out = frame.copy()
+    for col in out.columns:
+        series = out[col]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        text = series.astype("string")
+        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False)
+        if col in numeric_columns:
+            risky &= pd.to_numeric(text.where(risky, ""), errors="coerce").isna()
+        risky = risky.to_numpy(dtype=bool)
+        if risky.any():
+            out[col] = np.where(risky, ("'" + text).astype(object), series.astype(object))
+    return out
+
+
 def events_to_csv(events: pd.DataFrame) -> bytes:
     """The events as CSV bytes: schema columns first, UTF-8 with BOM, formulas neutralised.
 
@@ -280,16 +309,12 @@ def events_to_csv(events: pd.DataFrame) -> bytes:
         series = events[col]
         if col in NUMERIC_COLUMNS and pd.api.types.is_numeric_dtype(series):
             out[col] = series
-            continue
-        if pd.api.types.is_datetime64_any_dtype(series):
+        elif pd.api.types.is_datetime64_any_dtype(series):
             out[col] = series.dt.strftime("%Y-%m-%d").fillna("")
-            continue
-        text = series.astype("string").fillna("")
-        risky = text.str.startswith(FORMULA_PREFIXES)
-        if col in NUMERIC_COLUMNS:
-            # Text in a numeric column: cells that read as numbers stay numbers ("-5"), the rest is neutralised.
-            risky &= pd.to_numeric(text.where(risky, ""), errors="coerce").isna()
-        out[col] = text.where(~risky, "'" + text)
+        else:
+            out[col] = series.astype("string").fillna("")
+    # Text in a numeric column: cells that read as numbers stay numbers ("-5"), the rest is neutralised.
+    out = neutralize_formulas(out, numeric_columns=NUMERIC_COLUMNS)
     out["attribution"] = settings.ATTRIBUTION
     buf = io.StringIO()
     out.to_csv(buf, index=False, lineterminator="\r\n")

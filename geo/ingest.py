@@ -800,34 +800,14 @@ def _geocode_rows(rows: pd.DataFrame, *, progress: bool) -> pd.DataFrame:
 def write_result(result: IngestResult, out_path: Path | str, rejects_path: Path | str) -> None:
     """Write the events and the rejects as UTF-8 CSV, atomically, with formula-looking text neutralised.
 
-    Text cells go through :func:`geo.export.neutralize_cell` (the export's rule);
+    Text cells go through :func:`geo.export.neutralize_formulas` (the export's rule);
     numeric columns stay numbers. Each file is written to a temporary file and
     renamed (:func:`geo.tables.write_csv_atomic`): never half-written.
     """
+    from geo.export import neutralize_formulas
     from geo.tables import write_csv_atomic
 
     events = result.events.copy()
     events["event_date"] = events["event_date"].dt.strftime("%Y-%m-%d")
-    write_csv_atomic(neutralize_text(events), Path(out_path))
-    write_csv_atomic(neutralize_text(result.rejects), Path(rejects_path))
-
-
-def neutralize_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as spreadsheet formulas (numbers and booleans untouched).
-
-    Examples
-    --------
-    >>> neutralize_text(pd.DataFrame({"a": ["=1+1", "Herat"], "n": [-1, 2]})).to_dict("list")
-    {'a': ["'=1+1", 'Herat'], 'n': [-1, 2]}
-    """
-    from geo.export import FORMULA_PREFIXES  # the rule of geo.export.neutralize_cell, vectorised
-
-    out = frame.copy()
-    for col in out.columns:
-        s = out[col]
-        if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
-            text = s.astype("string")
-            risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).to_numpy(dtype=bool)
-            if risky.any():
-                out[col] = np.where(risky, ("'" + text).astype(object), s.astype(object))
-    return out
+    write_csv_atomic(neutralize_formulas(events), Path(out_path))
+    write_csv_atomic(neutralize_formulas(result.rejects), Path(rejects_path))

@@ -27,8 +27,9 @@ import streamlit as st
 
 from geo import settings
 from geo.errors import AfgMapError
+from geo.export import neutralize_formulas
 from geo.groups import GROUPS
-from geo.ingest import FORMATS, IngestResult, ingest, neutralize_text
+from geo.ingest import FORMATS, IngestResult, ingest
 from geo.schema import validate_events
 from geo.tables import write_csv_atomic
 from pages import common
@@ -223,7 +224,7 @@ def render_upload_box() -> None:
         out = keep.copy()
         out["event_date"] = out["event_date"].dt.strftime("%Y-%m-%d")
         try:
-            write_csv_atomic(neutralize_text(out), path)
+            write_csv_atomic(neutralize_formulas(out), path)
         except OSError as exc:
             st.error(f"Could not save: {common.md_text(exc)}")
             return
