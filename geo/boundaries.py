@@ -1,14 +1,14 @@
 """OCHA/AGCHO 2018 administrative boundaries: 34 provinces (ADM1), 399 districts (ADM2).
 
-Where we look, in order:
+Where we look:
 
 1. the folder in ``$AFGMAP_BOUNDARIES`` (when set, it must hold the files);
-2. ``data/boundaries/`` in the repository (``python -m geo download-boundaries``);
-3. ``../shared/data/boundaries/`` beside the checkout.
+2. else ``data/boundaries/`` in the repository, which ships them as GeoParquet
+   (``python -m geo download-boundaries`` refreshes them from the official zips).
 
-A folder qualifies when it holds the GeoJSON files or the official shapefile
-zips (directly or in ``source/``). Full geometry is for joins; the simplified
-files are for display (made from the full ones when absent).
+A folder qualifies when it holds the GeoParquet files, the GeoJSON files or the
+official shapefile zips (directly or in ``source/``). Full geometry is for joins;
+the simplified files are for display (made from the full ones when absent).
 """
 
 from __future__ import annotations
@@ -32,16 +32,12 @@ DOWNLOAD_HINT = "run `python -m geo download-boundaries` to fetch the official O
 
 def candidate_dirs() -> list[Path]:
     """The folders searched for boundary files, in order of preference."""
-    dirs = []
     env = settings.env_path(settings.BOUNDARIES_ENV)
-    if env is not None:
-        dirs.append(env)
-    dirs += [settings.LOCAL_BOUNDARIES_DIR, settings.SHARED_DATA_DIR / "boundaries"]
-    return dirs
+    return [env] if env is not None else [settings.LOCAL_BOUNDARIES_DIR]
 
 
 def _has_files(folder: Path) -> bool:
-    if (folder / settings.PROVINCES_FILE).is_file() and (folder / settings.DISTRICTS_FILE).is_file():
+    if all(_locate_boundary_file(folder, name) for name in (settings.PROVINCES_FILE, settings.DISTRICTS_FILE)):
         return True
     return all(
         (folder / z).is_file() or (folder / "source" / z).is_file()
@@ -105,6 +101,16 @@ def _locate(folder: Path, name: str) -> Path | None:
     return None
 
 
+def _locate_boundary_file(folder: Path, name: str) -> Path | None:
+    """The GeoParquet file ``name`` in ``folder``, else its GeoJSON twin, else None."""
+    return _locate(folder, name) or _locate(folder, settings.GEOJSON_BOUNDARY_FILES[name])
+
+
+def _read_boundary_file(path: Path) -> gpd.GeoDataFrame:
+    """Read a GeoParquet or GeoJSON boundary file."""
+    return gpd.read_parquet(path) if path.suffix == ".parquet" else gpd.read_file(path)
+
+
 @functools.lru_cache(maxsize=8)
 def _load(level: int, simplified: bool, folder: str) -> gpd.GeoDataFrame:
     base = Path(folder)
@@ -114,9 +120,9 @@ def _load(level: int, simplified: bool, folder: str) -> gpd.GeoDataFrame:
         (1, True): settings.PROVINCES_SIMPLIFIED_FILE,
         (2, True): settings.DISTRICTS_SIMPLIFIED_FILE,
     }
-    path = _locate(base, names[(level, simplified)])
+    path = _locate_boundary_file(base, names[(level, simplified)])
     if path is not None:
-        frame = gpd.read_file(path)
+        frame = _read_boundary_file(path)
     elif simplified:
         # No simplified copy here (e.g. only the zips were downloaded): simplify the full one.
         full = _load(level, False, folder)

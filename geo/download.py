@@ -1,7 +1,9 @@
-"""Fetching the official OCHA/AGCHO 2018 boundary zips into ``data/boundaries/``.
+"""Refreshing the bundled boundaries from the official OCHA/AGCHO 2018 zips.
 
+The repository ships the boundaries in ``data/boundaries/``; this module is how
+they are refreshed or re-derived from the official files, never a set-up step.
 Each zip is downloaded to a temporary file, checked against its SHA-256 and
-its feature count, then moved into place; the GeoJSON files the app reads
+its feature count, then moved into place; the GeoParquet files the app reads
 (full and simplified) are written next to it. Nothing half-written is left
 behind on failure.
 """
@@ -77,8 +79,8 @@ def verify_zip(path: Path, *, sha256: str, features: int, label: str | None = No
         raise DownloadError(f"{label}: has {n} features, expected {features}")
 
 
-def write_geojson_copies(folder: Path) -> list[Path]:
-    """Write the full and simplified GeoJSON files from the zips in ``folder``; return their paths."""
+def write_boundary_files(folder: Path) -> list[Path]:
+    """Write the full and simplified GeoParquet files from the zips in ``folder``; return their paths."""
     from geo.boundaries import _read_zip
 
     written = []
@@ -92,8 +94,11 @@ def write_geojson_copies(folder: Path) -> list[Path]:
         for data, name in ((frame, full_name), (simple, simple_name)):
             target = folder / name
             tmp = target.with_name(f".{name}.tmp")
-            data.to_file(tmp, driver="GeoJSON")
-            os.replace(tmp, target)
+            try:
+                data.to_parquet(tmp, compression="brotli", index=False)
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
             written.append(target)
     return written
 
@@ -120,14 +125,14 @@ def download_boundaries(
     force : bool
         Download again even when a verified zip is already there.
     verify_only : bool
-        Do not download: verify zips already placed by hand and write the GeoJSON copies.
+        Do not download: verify zips already placed by hand and write the GeoParquet files.
     progress : callable, optional
         ``progress(name, bytes_done, bytes_total_or_None)``.
 
     Returns
     -------
     list of Path
-        The zips and GeoJSON files now in ``dest``.
+        The zips and GeoParquet files now in ``dest``.
 
     Raises
     ------
@@ -164,4 +169,4 @@ def download_boundaries(
             finally:
                 tmp.unlink(missing_ok=True)
         paths.append(target)
-    return paths + write_geojson_copies(dest)
+    return paths + write_boundary_files(dest)

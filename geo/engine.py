@@ -130,7 +130,7 @@ def run_pipeline(
     Examples
     --------
     >>> from geo import settings
-    >>> events, agg = run_pipeline(settings.SHARED_DATA_DIR / "events" / "ucdp_ged_afg_2001_2018_subset.csv")
+    >>> events, agg = run_pipeline(settings.SOURCE_EVENTS_DIR / "ucdp_ged_afg_2001_2018_subset.csv")
     >>> len(events) > 300, int(agg["events"].sum()) == int((events["adm2_pcode"] != "").sum())
     (True, True)
     """

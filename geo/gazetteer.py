@@ -1,6 +1,7 @@
 """The name index the geocoder searches: provinces, districts, towns, and their spellings.
 
-Sources (read from :func:`geo.settings.gazetteer_dir`, never copied into the repo):
+Sources (read from :func:`geo.settings.gazetteer_dir`: the bundled ``data/gazetteer/`` unless
+``$AFGMAP_GAZETTEER`` names another folder):
 
 - ``afg_admin_units.csv``: the 34 provinces and 399 districts (OCHA/AGCHO 2018),
   English and Dari names, OCHA alternative names, label points;

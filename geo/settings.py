@@ -16,8 +16,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Where the bundled data lives inside the repository.
 DATA_DIR = REPO_ROOT / "data"
 
-#: ``data/boundaries/``: where ``python -m geo download-boundaries`` writes.
+#: ``data/boundaries/``: the bundled OCHA/AGCHO 2018 boundaries (GeoParquet), also where
+#: ``python -m geo download-boundaries`` refreshes them.
 LOCAL_BOUNDARIES_DIR = DATA_DIR / "boundaries"
+
+#: ``data/gazetteer/``: the bundled gazetteer (place names the geocoder reads).
+LOCAL_GAZETTEER_DIR = DATA_DIR / "gazetteer"
+
+#: ``data/gazetteer/iec/``: the IEC 2019 settlements and district spellings, a separately
+#: licensed component (GPL-3.0; see its NOTICE.md).
+IEC_GAZETTEER_DIR = LOCAL_GAZETTEER_DIR / "iec"
 
 #: ``data/events/``: the bundled default events.
 LOCAL_EVENTS_DIR = DATA_DIR / "events"
@@ -25,8 +33,9 @@ LOCAL_EVENTS_DIR = DATA_DIR / "events"
 #: The bundled default event file (the real reported events, geocoded).
 DEFAULT_EVENTS_FILE = LOCAL_EVENTS_DIR / "reported_events.csv"
 
-#: The project's shared data folder, beside the checkout.
-SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
+#: ``data/events/source/``: the compiled reports (``reported_events.csv``, 198 rows) the bundled
+#: events are built from, and the UCDP GED subset.
+SOURCE_EVENTS_DIR = LOCAL_EVENTS_DIR / "source"
 
 #: Environment variable: a folder holding the boundary files (or their zips).
 BOUNDARIES_ENV = "AFGMAP_BOUNDARIES"
@@ -41,11 +50,21 @@ EVENTS_ENV = "AFGMAP_EVENTS"
 #: (``reported_events.csv``, the UCDP subset) used to rebuild the bundled data.
 SOURCE_EVENTS_ENV = "AFGMAP_SOURCE_EVENTS"
 
-#: Boundary file names (OCHA/AGCHO 2018, GeoJSON, EPSG:4326).
-PROVINCES_FILE = "afg_adm1.geojson"
-DISTRICTS_FILE = "afg_adm2.geojson"
-PROVINCES_SIMPLIFIED_FILE = "afg_adm1_simplified.geojson"
-DISTRICTS_SIMPLIFIED_FILE = "afg_adm2_simplified.geojson"
+#: Boundary file names (OCHA/AGCHO 2018, GeoParquet with brotli compression, EPSG:4326). GeoParquet
+#: is what ships: 2.7 MB for all four files against 12.6 MB of GeoJSON or 5.1 MB of official zips
+#: (without display copies), and it reads in 0.04 s against 0.2 s (measured; data/boundaries/README.md).
+PROVINCES_FILE = "afg_adm1.parquet"
+DISTRICTS_FILE = "afg_adm2.parquet"
+PROVINCES_SIMPLIFIED_FILE = "afg_adm1_simplified.parquet"
+DISTRICTS_SIMPLIFIED_FILE = "afg_adm2_simplified.parquet"
+
+#: The same boundaries as GeoJSON (older copies, or a folder set in ``$AFGMAP_BOUNDARIES``): still read.
+GEOJSON_BOUNDARY_FILES = {
+    PROVINCES_FILE: "afg_adm1.geojson",
+    DISTRICTS_FILE: "afg_adm2.geojson",
+    PROVINCES_SIMPLIFIED_FILE: "afg_adm1_simplified.geojson",
+    DISTRICTS_SIMPLIFIED_FILE: "afg_adm2_simplified.geojson",
+}
 
 #: The official shapefile zips, as published by OCHA on HDX.
 PROVINCES_ZIP = "afg_admbnda_adm1_agcho_20180522.zip"
@@ -82,7 +101,7 @@ BOUNDARY_ZIPS: dict[str, dict[str, object]] = {
 N_PROVINCES = 34
 N_DISTRICTS = 399
 
-#: Gazetteer file names (in ``../shared/data/gazetteer/`` or ``$AFGMAP_GAZETTEER``).
+#: Gazetteer file names (in ``data/gazetteer/`` or ``$AFGMAP_GAZETTEER``).
 ADMIN_UNITS_FILE = "afg_admin_units.csv"
 PROVINCE_VARIANTS_FILE = "afg_province_name_variants.csv"
 GEONAMES_FILE = "afg_geonames_cities500.csv"
@@ -136,13 +155,13 @@ def env_path(name: str) -> Path | None:
 
 
 def gazetteer_dir() -> Path:
-    """The folder holding the gazetteer CSVs: ``$AFGMAP_GAZETTEER``, else ``../shared/data/gazetteer``."""
-    return env_path(GAZETTEER_ENV) or SHARED_DATA_DIR / "gazetteer"
+    """The folder holding the gazetteer CSVs: ``$AFGMAP_GAZETTEER``, else the bundled ``data/gazetteer/``."""
+    return env_path(GAZETTEER_ENV) or LOCAL_GAZETTEER_DIR
 
 
 def source_events_dir() -> Path:
-    """The folder holding the source event files: ``$AFGMAP_SOURCE_EVENTS``, else ``../shared/data/events``."""
-    return env_path(SOURCE_EVENTS_ENV) or SHARED_DATA_DIR / "events"
+    """The folder holding the source event files: ``$AFGMAP_SOURCE_EVENTS``, else ``data/events/source/``."""
+    return env_path(SOURCE_EVENTS_ENV) or SOURCE_EVENTS_DIR
 
 
 def events_path() -> Path:

@@ -201,7 +201,6 @@ def test_missing_boundaries_say_which_command_to_run(tmp_path, monkeypatch):
     # Point every place the loader searches at empty folders.
     monkeypatch.setenv(settings.BOUNDARIES_ENV, str(tmp_path))
     monkeypatch.setattr(settings, "LOCAL_BOUNDARIES_DIR", tmp_path / "boundaries")
-    monkeypatch.setattr(settings, "SHARED_DATA_DIR", tmp_path / "shared")
     at = new_app().run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.error) == 1

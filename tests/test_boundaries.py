@@ -60,6 +60,5 @@ def test_env_variable_pointing_to_an_empty_folder_says_what_to_run(tmp_path, mon
 def test_no_boundaries_anywhere_names_the_folders_and_the_command(tmp_path, monkeypatch):
     monkeypatch.delenv(settings.BOUNDARIES_ENV, raising=False)
     monkeypatch.setattr(settings, "LOCAL_BOUNDARIES_DIR", tmp_path / "local")
-    monkeypatch.setattr(settings, "SHARED_DATA_DIR", tmp_path / "shared")
     with pytest.raises(BoundariesNotFoundError, match=r"searched .*local.*download-boundaries"):
         boundaries.load_districts()

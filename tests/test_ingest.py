@@ -131,7 +131,8 @@ def test_province_level_rows_get_no_district(bundled_events_csv, bundled):
 
 def test_source_form_of_the_reported_events_is_geocoded(reported_events_csv, bundled):
     r = run(reported_events_csv)
-    assert len(r.events) == 106 and r.rejects.empty
+    n_source = len(pd.read_csv(reported_events_csv, dtype=str))
+    assert n_source == 198 and len(r.events) == n_source and r.rejects.empty
     got = r.events.set_index("event_id")["adm1_pcode"]
     assert (got == bundled.loc[got.index, "adm1_pcode"]).mean() > 0.95
 

@@ -65,8 +65,8 @@ def _reference(lon: np.ndarray, lat: np.ndarray, districts: gpd.GeoDataFrame) ->
 
 
 def test_sources_md_check_points_land_in_their_districts(index):
-    # The six point-in-polygon checks listed in ../shared/data/SOURCES.md (GeoNames coordinates).
-    text = (settings.SHARED_DATA_DIR / "SOURCES.md").read_text(encoding="utf-8")
+    # The six point-in-polygon checks listed in data/boundaries/README.md (GeoNames coordinates).
+    text = (settings.LOCAL_BOUNDARIES_DIR / "README.md").read_text(encoding="utf-8")
     checks = re.findall(r"\((\d+\.\d+), (\d+\.\d+)\) → (AF\d\d) [^/]+/ (AF\d{4})", text)
     assert len(checks) == 6
     lat = [float(c[0]) for c in checks]

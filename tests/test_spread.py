@@ -507,9 +507,7 @@ def spread_server(vendored_assets, tmp_path_factory):
 @pytest.fixture
 def offline_browser_page():
     if not CHROMIUM.exists():
-        if os.environ.get("AFGMAP_REQUIRE_BROWSER"):
-            pytest.fail(f"no chromium at {CHROMIUM}")
-        pytest.skip(f"no chromium at {CHROMIUM}")
+        pytest.skip(f"no chromium at {CHROMIUM}")  # a failure in CI (tests/conftest.py)
     from playwright.sync_api import sync_playwright
 
     blocked: list[str] = []

@@ -17,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "build-events",
         help="rebuild data/events/reported_events.csv from the compiled reports, geocoded",
         description=(
-            f"Read {SOURCE_NAME} (default: ${settings.SOURCE_EVENTS_ENV}, else ../shared/data/events/), map it to "
+            f"Read {SOURCE_NAME} (default: ${settings.SOURCE_EVENTS_ENV}, else the bundled data/events/source/), map it to "
             "the event schema, geocode every place text with the curated province/district as context, and "
             f"write {settings.DEFAULT_EVENTS_FILE.relative_to(settings.REPO_ROOT)} atomically."
         ),

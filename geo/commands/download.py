@@ -12,10 +12,11 @@ from geo.download import download_boundaries
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "download-boundaries",
-        help="download the OCHA/AGCHO 2018 boundary zips into data/boundaries/ and verify them",
+        help="refresh the bundled boundaries from the official OCHA/AGCHO 2018 zips (not a set-up step)",
         description=(
+            "The repository already ships the boundaries (data/boundaries/*.parquet); this refreshes them. "
             f"Download {settings.PROVINCES_ZIP} and {settings.DISTRICTS_ZIP}, check their SHA-256 and feature "
-            "counts (34 provinces, 399 districts), and write the GeoJSON files the app reads. "
+            "counts (34 provinces, 399 districts), and write the GeoParquet files the app reads. "
             f"Offline? Copy the two zips into {settings.LOCAL_BOUNDARIES_DIR} and run with --verify-only."
         ),
     )

@@ -3,7 +3,7 @@
     PYTHONPATH=. .venv/bin/python tests/data/ingest/make_fixtures.py
 
 Sources: ``data/events/reported_events.csv`` (the bundled, geocoded events) and
-``../shared/data/events/ucdp_ged_afg_2001_2018_subset.csv``. Every value comes
+``data/events/source/ucdp_ged_afg_2001_2018_subset.csv``. Every value comes
 from those rows, except what the other formats need and our data lacks (ACLED
 and UCDP bookkeeping columns), which is filled as the formats document it; see
 ``tests/data/README.md``. The hostile corpus is written by hand below.
@@ -23,7 +23,7 @@ from geo.schema import EVENT_COLUMNS
 
 HERE = Path(__file__).resolve().parent
 BUNDLED = settings.DEFAULT_EVENTS_FILE
-UCDP = settings.SHARED_DATA_DIR / "events" / "ucdp_ged_afg_2001_2018_subset.csv"
+UCDP = settings.SOURCE_EVENTS_DIR / "ucdp_ged_afg_2001_2018_subset.csv"
 
 #: Real events used in the ACLED, GeoJSON and project fixtures.
 ACLED_IDS = [
