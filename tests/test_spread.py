@@ -601,3 +601,19 @@ def test_report_text_is_never_evaluated_as_a_template_in_spread_maps():
         assert "ZZ49ZZ" not in page
         assert "<img src=x" not in page and "{% if" not in page
     assert "ZZ&#123;&#123; 7*7" in maps[0].get_root().render().replace("\\u0026", "&")
+
+
+# ------------------------------------------------------------------ the corrections of issue 12 in the bundled data
+
+
+def test_dev075_is_dated_from_its_weekday_and_dev028_keeps_its_attribution(real_events):
+    from geo.textreport import solar_hijri_to_gregorian
+
+    rows = real_events.set_index("event_id")
+    # "Saturday 21 Tula (Mizan)": a Saturday in 1403 only, among the years 2021-2025.
+    saturdays = [y for y in range(1400, 1405) if solar_hijri_to_gregorian(y, 7, 21).weekday() == 5]
+    assert saturdays == [1403]
+    assert rows.loc["DEV-075", "event_date"] == pd.Timestamp(solar_hijri_to_gregorian(1403, 7, 21))
+    assert rows.loc["DEV-075", "date_precision"] == "day" and "CORRECTED" in rows.loc["DEV-075", "notes"]
+    # No cited report attributes DEV-028 to IS: it stays unattributed, the doubt is in its notes.
+    assert rows.loc["DEV-028", "group"] == "Unknown" and "IS attribution disputed" in rows.loc["DEV-028", "notes"]
