@@ -19,6 +19,7 @@ and ``Panjsher`` share one key, and so do ``جبل‌السراج`` and ``جبل
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -29,414 +30,11 @@ import pandas as pd
 from geo import settings
 from geo.errors import InputError
 
-#: Hand-written aliases: spelling -> P-code, for spellings the gazetteer lacks or
-#: folds differently. Keys are matched through :func:`name_key`, so one entry
-#: covers its hyphen/case/vowel variants. Keep it short and documented: each entry
-#: is a spelling seen in reports (UCDP, ACLED, press) for a real 2018 unit.
-ALIASES: dict[str, str] = {
-    # Panjsher
-    "Khinj": "AF0804",  # AGCHO Khenj
-    "Shotul": "AF0806",  # AGCHO Shutul
-    "Onaba": "AF0805",
-    "Unaba": "AF0805",
-    "Anaba": "AF0805",  # AGCHO Anawa
-    # Baghlan
-    "Khost-o-Firing": "AF0913",  # AGCHO Khost Wa Fereng
-    "Khost wa Firing": "AF0913",
-    "Khost-o-Fereng": "AF0913",
-    "Pol-e-Hesar": "AF0912",  # AGCHO Pul-e-Hisar
-    "Pul-i-Hisar": "AF0912",
-    "Baghlani Jadid": "AF0905",  # UCDP spelling
-    "Baghlan-e Markazi": "AF0905",
-    "Central Baghlan": "AF0905",
-    "بغلان مرکزی": "AF0905",
-    "بغلان المرکزی": "AF0905",  # Arabic reports
-    "Andarabs": "AF0907",
-    "Andarab": "AF0907",
-    "اندرابها": "AF0907",
-    "Dahana-i-Ghuri": "AF0902",
-    "Burka": "AF0910",
-    # Parwan / Kapisa / Kabul
-    "Jabal-us-Saraj": "AF0305",
-    "Jabal-os-Siraj": "AF0305",
-    "Jabalussaraj": "AF0305",
-    "Chaharikar": "AF0301",
-    "Hesa-e Awal": "AF0204",  # also Khenj's OCHA alt name; context decides
-    "Hesa Awal Kohistan": "AF0204",
-    "حصه اول": "AF0204",  # Dari; also Khenj's note "(حصه اول)"; context decides
-    "Kohistan 1": "AF0204",  # Kapisa's Kohistan, first part
-    "Kohistan 2": "AF0202",
-    "Hesa Duwum": "AF0202",
-    "Hesa-e Dowom": "AF0202",
-    "Hisa-i-Duwum": "AF0202",
-    "حصه دوم": "AF0202",
-    "Mahmud Raqi": "AF0201",
-    "Mahmud-e Raqi": "AF0201",
-    "Qarabagh": "AF0114",  # also AF1111 (Ghazni) through the fold; context decides
-    "Shakardara": "AF0106",
-    # Nangarhar / east
-    "Darai Nur": "AF0612",
-    "Dara-i-Nur": "AF0612",
-    "Dara-e-Noor": "AF0612",
-    "Khugiani": "AF0608",
-    "Asadabad": "AF1501",
-    "Mehtar Lam": "AF0701",
-    # North
-    "Taluqan": "AF1801",
-    "Taloqan": "AF1801",
-    "Taleqan": "AF1801",
-    "Rustaq": "AF1810",
-    "Rostaq": "AF1810",
-    "Khwaja Bahauddin": "AF1814",
-    "Khwaja Bahawoddin": "AF1814",
-    "خواجه بهاءالدین": "AF1814",
-    "Ishkamish": "AF1811",
-    "Khanabad": "AF1904",
-    "Khan Abad": "AF1904",
-    "Imam Sahib": "AF1905",
-    "Qalay-i-Zal": "AF1907",
-    "Qala-i-Zal": "AF1907",
-    "Dasht-i-Archi": "AF1906",
-    "Chardara": "AF1902",
-    "Mazari Sharif": "AF2101",
-    "Mazar-i-Sharif": "AF2101",
-    "Mazar": "AF2101",
-    "Sholgara": "AF2107",
-    "Kishindih": "AF2114",
-    "Sari Pul": "AF2201",
-    "Sangcharak": "AF2205",
-    "Shibirghan": "AF2801",
-    "Sheberghan": "AF2801",
-    "Jurm": "AF1710",
-    "Khwahan": "AF1720",
-    # West / south
-    "Injil": "AF3202",
-    "Enjil": "AF3202",
-    "Qala-I-Naw": "AF3101",
-    "Qala-i-Naw": "AF3101",
-    "Chaghcharan": "AF2301",
-    "Firozkoh": "AF2301",
-    "Nahri Sarraj": "AF3004",
-    "Gereshk": "AF3004",
-    "Nad Ali": "AF3002",
-    "Nawa-i-Barak Zayi": "AF3003",
-    "Lashkar Gah": "AF3001",
-    "Naw Zad": "AF3007",
-    "Pusht Rod": "AF3302",
-    "Khaki Safed": "AF3303",
-    "Tirin Kot": "AF2501",
-    "Tarinkot": "AF2501",
-    "Shahidi Hassas": "AF2504",
-    "Shahidi Hossas": "AF2504",
-    "Dara-i-Sufi Payin": "AF2006",
-    "Dara-i-Sufi Bala": "AF2007",
-    "Wali Muhammadi Shahid": "AF1102",
-    "Shah Wali Kot": "AF2706",
-    "Khash Rod": "AF3405",
-    "Qush Tepa": "AF2805",
-    "Shahjoy": "AF2606",
-    # Border towns known by their own name, inside one district
-    "Hairatan": "AF2116",
-    "Hayratan": "AF2116",
-    "حیرتان": "AF2116",
-    "Torkham": "AF0617",
-    "تورخم": "AF0617",
-    "Sher Khan Bandar": "AF1905",
-    "Shir Khan Bandar": "AF1905",
-    "شیرخان بندر": "AF1905",
-    # Districts created after 2018, inside a 2018 district (SOURCES.md)
-    # "Behsud" is also the Nangarhar district, and Wardak has two Behsud districts: the two
-    # spellings share one key, so the key points to all three and context decides.
-    "Behsud": "AF0409",
-    "Bihsud": "AF0407",
-    "بهسود": "AF0409",
-    "بهسود\u200c": "AF0407",  # same key as بهسود (the joiner is dropped)
-    "Marja": "AF3002",
-    "Marjah": "AF3002",
-    "Yakawlang No. 2": "AF1005",
-    "Shah Joy": "AF2606",
-}
-
-#: Province spellings in Dari, Pashto and Arabic that the variants file lacks
-#: (it has one Dari name per province): short forms (وردک for Maidan Wardak, کنر for
-#: "کنر ها"), Pashto letters, Arabic vowels (كونار, لوغار, قندوز).
-PROVINCE_ALIASES: dict[str, str] = {
-    "وردک": "AF04",
-    "لوغار": "AF05",
-    "لوجر": "AF05",
-    "کنر": "AF15",
-    "کونر": "AF15",
-    "کونړ": "AF15",
-    "کنړ": "AF15",
-    "كونار": "AF15",
-    "قندوز": "AF19",
-    "کندوز": "AF19",
-    "روزگان": "AF25",
-    "اروزگان": "AF25",
-    "اوروزگان": "AF25",
-    "أوروزغان": "AF25",
-    "سرپل": "AF22",
-    "سر پل": "AF22",
-    "Sar-i-Pul": "AF22",
-    "Wardag": "AF04",
-}
-
-#: Well-known neighbourhoods and landmarks of Kabul city (all inside the AGCHO
-#: Kabul district, AF0101), English and Dari spellings. A neighbourhood marks the *city*: the
-#: answer is the city's district at the city's GeoNames point (precision 1, the
-#: note says the point is the city's). "Shahr-e Naw" exists in several cities and
-#: is left out, and so is Hud Khel, on the border with Bagrami. Add a city here only
-#: with names known to lie inside its district.
-NEIGHBOURHOODS: dict[str, str] = {
-    "Khair Khana": "AF0101",
-    "خیرخانه": "AF0101",
-    "Karte Parwan": "AF0101",
-    "کارته پروان": "AF0101",
-    "Parwan-e Du": "AF0101",
-    "پروان دو": "AF0101",
-    "پروان دوم": "AF0101",
-    "Parwan-e Se": "AF0101",
-    "Parwan-e Sewom": "AF0101",
-    "پروان سه": "AF0101",
-    "پروان سوم": "AF0101",
-    "Karte Se": "AF0101",
-    "Karte Seh": "AF0101",
-    "کارته سه": "AF0101",
-    "Karte Char": "AF0101",
-    "کارته چهار": "AF0101",
-    "Karte Naw": "AF0101",
-    "کارته نو": "AF0101",
-    "Pul-e Surkh": "AF0101",
-    "پل سرخ": "AF0101",
-    "Shash Darak": "AF0101",
-    "Shashdarak": "AF0101",
-    "ششدرک": "AF0101",
-    "Kota-e Sangi": "AF0101",
-    "Kote Sangi": "AF0101",
-    "کوته سنگی": "AF0101",
-    "Dasht-e Barchi": "AF0101",
-    "Dasht-e Barchi Kabul": "AF0101",
-    "دشت برچی": "AF0101",
-    "Wazir Akbar Khan": "AF0101",
-    "وزیر اکبر خان": "AF0101",
-    "Macroyan": "AF0101",
-    "Makroyan": "AF0101",
-    "مکروریان": "AF0101",
-    "Taimani": "AF0101",
-    "تایمنی": "AF0101",
-    "Qala-e Fathullah": "AF0101",
-    "قلعه فتح الله": "AF0101",
-    "Deh Afghanan": "AF0101",
-    "ده افغانان": "AF0101",
-    "Sherpur": "AF0101",
-    "شیرپور": "AF0101",
-    "Darulaman": "AF0101",
-    "Dar ul Aman": "AF0101",
-    "دارالامان": "AF0101",
-    "Khwaja Rawash": "AF0101",
-    "خواجه رواش": "AF0101",
-    "Shahrara": "AF0101",
-    "شهرآرا": "AF0101",
-    "Chindawol": "AF0101",
-    "چنداول": "AF0101",
-    "Kart-e Mamurin": "AF0101",
-    "کارته مامورین": "AF0101",
-    "Abdul Haq square": "AF0101",
-    "چهارراهی عبدالحق": "AF0101",
-    "Sarai Shamali": "AF0101",
-    "سرای شمالی": "AF0101",
-    # Landmarks inside the Kabul district polygon (checked with geo.join.assign_points).
-    "Kabul Airport": "AF0101",
-    "Kabul International Airport": "AF0101",
-    "Hamid Karzai International Airport": "AF0101",
-    "HKIA": "AF0101",
-    "میدان هوایی کابل": "AF0101",
-    "میدان هوایی بین المللی کابل": "AF0101",
-    "فرودگاه کابل": "AF0101",
-    "مطار کابل": "AF0101",
-}
-
-#: Names that are also common words ("valley", "fort", "centre", "inside",
-#: "crime", "headquarters"...) or tribal surnames (Kakar, Zadran, Shinwari):
-#: matched only right beside a district marker.
-WEAK_NAMES: frozenset[str] = frozenset(
-    {
-        "dara",
-        "kot",
-        "reg",
-        "shamal",
-        "chal",
-        "bak",
-        "markaz",
-        "bala",
-        "shahrak",
-        "nari",
-        "andar",
-        "charkh",
-        "duab",
-        "center",
-        "centre",
-        "kalan",
-        "bazar",
-        "shuhada",
-        "دره",
-        "کوت",
-        "ریگ",
-        "شهرستان",
-        "شهدا",
-        "مرکز",
-        "بالا",
-        "اندر",
-        "جرم",
-        "شکی",
-        "نرخ",
-        "چرخ",
-        "شهرک",
-        "مقر",
-        "ورث",
-        "دواب",
-        "صناعتی",
-        "خاص",
-        "زاری",
-        "باک",
-        # Tribal names that are also districts: mostly met as people's surnames.
-        "kakar",
-        "zadran",
-        "mangal",
-        "shinwari",
-        "jaji",
-        "کاکر",
-        "زدران",
-        "منگل",
-        "شینواری",
-        "جاجی",
-        "gurbuz",
-        "گربز",
-        "qalandar",
-        "قلندر",
-        "sherzad",
-        "شیرزاد",
-        "maruf",
-        "معروف",
-        "sabari",
-        "صبری",
-        "farsi",
-        "dawlatshah",
-        "دولت شاه",
-        "shekh ali",
-        "شیخ علی",
-        "mohammad agha",
-        "محمد آغه",
-        # Dari words: heavy, newborn, deadly, hunter, post/chair, happiness, spring, cup...
-        "سنگین",
-        "نوزاد",
-        "کشنده",
-        "صیاد",
-        "چوکی",
-        "خوشی",
-        "نوبهار",
-        "ساغر",
-        "دامان",
-        "نیش",
-        "میزان",
-        "کلدار",
-        "گوسفندی",
-        "گلستان",
-        "گرمسیر",
-        "پنجاب",
-        "گیلان",
-        "گومل",
-        "خروار",
-        "خانقا",
-        "خانقاه",
-        "چاه آب",
-        "نمک آب",
-        "چال",
-        "قلات",
-        "نیلی",
-        "کشک",
-    }
-)
-
 #: GeoNames alternate names containing these words name an office ("Wuleswali X",
 #: "Markaz-e X", "ولسوالی بگرام") or a generic village ("Qaryah-ye X"): not indexed.
 _ADMIN_WORDS = re.compile(
     r"wul[ue]s|wolus|olus|ulus|markaz|hukumat|hokumat|alaka|alaqa|qaryah|qaryeh|wilayat|"
     r"ولسوالی|مرکز|حکومت|علاکه|کریه|ولایت"
-)
-
-#: GeoNames village names that are everyday words or people's names in reports
-#: ("لاش" corpse, "نیک" good, "کوتوال" police chief, "خوش آمد" welcome, "قراول" guard,
-#: "Ghulam Ali", "Ibrahim Khan"): not indexed as places.
-COMMON_WORD_PLACES: frozenset[str] = frozenset(
-    {
-        "لاش",
-        "نیک",
-        "شیوه",
-        "قراول",
-        "زیرکی",
-        "خوش آمد",
-        "کوتوال",
-        "ده نو",
-        "ده کلان",
-        "کلان ده",
-        "لنگر",
-        "چنار",
-        "مشهد",
-        "میری",
-        "کندی",
-        "تاتار",
-        "صناعتی",
-        "غلام علی",
-        "ابراهیم خان",
-        "علی شیر",
-        "حاجی خیل",
-        "ماما خیل",
-        "سلام خیل",
-        "میران",
-        "شهران",
-        "دهی",
-        "مرج",
-        "لعل",
-        "نری",
-        "نکه",
-        "کږه",
-        "کهی",
-        "کائی",
-        "Ghulam Ali",
-        "Ibrahim Khan",
-        "Haji Khel",
-        "Mama Khel",
-        "Ali Sher",
-        "Salam Khel",
-        "Langar",
-        "Chinar",
-        "Miran",
-        "Kotowal",
-        "Kotwal",
-        "Mashhad",
-        "Dehi",
-        "Tatar",
-        "Qarawul",
-        "Karaul",
-        "Shahran",
-        "Deh-e Now",
-        "Kalan Deh",
-        "Sayed",
-        "Sayyid",
-        "Saiyid",
-        "Seyyed",
-        "Said",
-        "Saiad",
-        "Khas",
-        "Nayak",
-        "Miray",
-        "Lash",
-        "Kai",
-        "Ka'i",
-        "March",
-        "Marc",
-    }
 )
 
 #: Latin tokens dropped from keys: izafe and conjunctions (Pul-e-Hisar, Tala wa Barfak,
@@ -560,7 +158,13 @@ def normalize_text(text: str, *, keep_case: bool = False) -> str:
     return re.sub(r"\s+", " ", s).strip()
 
 
+#: Latin spellings of one word that reports write several ways, folded to one form before the
+#: letter rules below: "Chahar Bolak"/"Char Bolak", "Chahar Asyab"/"Char Asyab".
+_LATIN_WORD_FORMS = {"chahar": "char", "chehar": "char", "chaar": "char", "chahr": "char"}
+
+
 def _fold_latin_token(tok: str, *, final: bool) -> str:
+    tok = _LATIN_WORD_FORMS.get(tok, tok)
     if not final and len(tok) >= 4 and tok[-1] in "iey" and tok[-2] not in "aeiouy":
         tok = tok[:-1]  # izafe written on the word: Mazari Sharif, Baghlani Jadid, Pule Khumri
     if len(tok) >= 4 and tok.endswith("h") and tok[-2] in "aeiou":
@@ -572,7 +176,9 @@ def _fold_latin(s: str) -> str:
     s = s.replace("dzh", "j").replace("dj", "j")
     s = s.replace("ph", "f").replace("q", "k").replace("gh", "g").replace("kh", "x").replace("v", "w")
     s = s.replace("ee", "i").replace("oo", "u").replace("ou", "u").replace("y", "i").replace("e", "i").replace("o", "u")
-    return re.sub(r"(.)\1+", r"\1", s)
+    s = re.sub(r"(.)\1+", r"\1", s)
+    # w/o/u after a vowel: Dawlat/Dowlat/Daulat, Nawur/Naur.
+    return s.replace("au", "aw").replace("uw", "aw")
 
 
 def _fold_arabic_token(tok: str) -> str:
@@ -617,7 +223,8 @@ def name_key(name: str) -> str:
     """Fold a place name to the key the index uses.
 
     Latin: lower case, no accents, no spaces or hyphens, izafe and "wa"/"o"/"and"
-    dropped, e→i, o→u, y→i, w/v, q→k, gh→g, doubled letters single.
+    dropped, Chahar→Char, e→i, o→u, y→i, v→w, q→k, gh→g, kh→x, doubled letters single,
+    au/ow→aw.
     Arabic script: letters unified, no spaces, no zero-width joiners, no diacritics.
 
     Examples
@@ -626,6 +233,8 @@ def name_key(name: str) -> str:
     True
     >>> name_key("Khost-o-Firing") == name_key("Khost wa Fereng")
     True
+    >>> name_key("Chahar Bolak") == name_key("Char Bolak"), name_key("Dowlat Abad") == name_key("Daulatabad")
+    (True, True)
     >>> name_key("جبل‌السراج") == name_key("جبل السراج")
     True
     """
@@ -645,20 +254,50 @@ def skeleton(key: str) -> str:
     return re.sub(r"(.)\1+", r"\1", key[0] + re.sub("[aiu]", "", key[1:]))
 
 
+#: The levels a name can stand for, from the widest to the narrowest.
+LEVELS = ("province", "district", "settlement", "neighbourhood", "site")
+
+#: Rules of ``afg_name_rules.csv``: a name that is also an everyday word or a surname is only
+#: read as a place right beside a marker ("X district", "ولسوالی X", or its slot in
+#: "village, district, province"); a village name that is an everyday word is not indexed.
+RULE_NEEDS_MARKER, RULE_NOT_A_PLACE = "needs_marker", "not_a_place"
+
+#: IEC district spellings made only of these words name an office, not a district
+#: ("PROVINCIAL CENTER (KABUL)" is the capital district, whose own name is indexed anyway).
+_OFFICE_WORDS = frozenset({"provincial", "province", "center", "centre", "markaz", "wollayat", "city", "of"})
+
+#: Words an IEC settlement name carries beside the name itself ("Naghara Khan village", "قریه نشهر").
+_SETTLEMENT_WORDS = re.compile(r"\b(village|qarya|qaria|qaryah)\b|^\s*قریه\s+|\s+قریه\s*$", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Entry:
-    """One way of matching a name: the unit it points to and how it got there."""
+    """One way of matching a name: the unit it points to, its level and how it got there.
+
+    ``kind`` is what the resolver reasons about (``province``, ``district`` or
+    ``place``); ``level`` is what the name stands for (:data:`LEVELS`): a ``place``
+    is a settlement (town or village), a neighbourhood of a city or a site. Every
+    entry carries its parents: ``adm1_pcode`` (province) and, below province level,
+    ``adm2_pcode`` (district). ``lat``/``lon`` are NaN when the source has no point
+    (IEC villages): such a place is answered at its district's label point.
+    """
 
     kind: str  # "province" | "district" | "place"
     adm1_pcode: str
     adm2_pcode: str  # "" for a province
-    name: str  # the canonical name of the unit (AGCHO for admin units, GeoNames for places)
+    name: str  # the canonical name of the unit (AGCHO for admin units, the source's for places)
     matched: str  # the spelling that produced this key
-    source: str  # "name", "Dari name", "OCHA alternative name", "province variant", "alias", "GeoNames"
+    source: str  # "name", "Dari name", "OCHA alternative name", "province variant", "alias", "GeoNames", "IEC ..."
     lat: float
     lon: float
     centre: bool = False  # district is its province's capital district; place is PPLA/PPLC
     weak: bool = False
+    level: str = ""  # one of LEVELS ("" is read from kind: province/district, or settlement)
+
+    @property
+    def has_point(self) -> bool:
+        """Whether the source gives this place its own coordinates."""
+        return self.lat == self.lat and self.lon == self.lon  # not NaN
 
 
 @dataclass(frozen=True)
@@ -686,10 +325,28 @@ class Gazetteer:
     same_name_capitals: frozenset[str] = field(default=frozenset())  # Kabul, Hirat, Kunduz... districts
     district_keys: tuple[str, ...] = field(default=())
     province_keys: tuple[str, ...] = field(default=())
+    weak_keys: frozenset[str] = field(default=frozenset())  # keys of names that need a marker
+    with_iec: bool = False  # the IEC settlements and district spellings were read
+    city_wards: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict)  # key -> district -> wards
 
     def lookup(self, key: str) -> tuple[Entry, ...]:
         """Entries whose key is ``key`` (empty tuple when none)."""
         return self.index.get(key, ())
+
+    def province_code(self, text: str) -> str | None:
+        """The P-code of the province ``text`` names (P-code, OCHA, common or local spelling), else None.
+
+        Examples
+        --------
+        >>> g = load_gazetteer()
+        >>> [g.province_code(t) for t in ("Herat", "hirat", "AF32", "Panjshir", "Helmand", "Kunduz", "Narnia")]
+        ['AF32', 'AF32', 'AF32', 'AF08', 'AF30', 'AF19', None]
+        """
+        value = str(text or "").strip()
+        if value.upper() in self.provinces:
+            return value.upper()
+        codes = {e.adm1_pcode for e in self.lookup(name_key(value)) if e.kind == "province"}
+        return codes.pop() if len(codes) == 1 else None
 
 
 def _split(value) -> list[str]:
@@ -698,22 +355,54 @@ def _split(value) -> list[str]:
     return [v.strip() for v in value.split("|") if v.strip()]
 
 
-def _read(path: Path) -> pd.DataFrame:
+def _read(path: Path, *, required: tuple[str, ...] = ()) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(
             f"gazetteer file {path} not found; set ${settings.GAZETTEER_ENV} to the folder holding "
-            f"{settings.ADMIN_UNITS_FILE}, {settings.PROVINCE_VARIANTS_FILE} and {settings.GEONAMES_FILE}"
+            f"{', '.join(settings.GAZETTEER_FILES)}"
         )
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InputError(f"gazetteer file {path}: expected columns {list(required)}, missing {missing}")
+    return frame
 
 
-@functools.lru_cache(maxsize=4)
-def _build(folder: str) -> Gazetteer:
-    base = Path(folder)
-    units = _read(base / settings.ADMIN_UNITS_FILE)
-    variants = _read(base / settings.PROVINCE_VARIANTS_FILE)
-    geonames = _read(base / settings.GEONAMES_FILE)
+class _Index:
+    """The index being built: key -> entries, with the rules that decide what is indexed."""
 
+    def __init__(self, weak_keys: frozenset[str], not_place_keys: frozenset[str]):
+        self.entries: dict[str, list[Entry]] = {}
+        self.max_tokens = 1
+        self.weak_keys = weak_keys
+        self.not_place_keys = not_place_keys
+
+    def add(self, spelling: str, entry_kw: dict, *, notes: bool = True) -> None:
+        """Index ``spelling`` (and, with ``notes``, the parts of a bracketed note) for one unit."""
+        parts = [spelling]
+        if notes:
+            # Dari names carry notes in brackets, e.g. "خنج (حصه اول)": index both parts.
+            parts += re.findall(r"\(([^)]*)\)", spelling) + [re.sub(r"\([^)]*\)", " ", spelling)]
+        # Arabic has no گ: it writes ج or غ (سمنجان, ننغرهار, أروزجان).
+        parts += [p.replace("گ", x).replace("ګ", x) for p in list(parts) if "گ" in p or "ګ" in p for x in "جغ"]
+        for part in dict.fromkeys(p.strip() for p in parts if p.strip()):
+            toks = tokens(part)
+            key = key_from_tokens(toks)
+            is_district = entry_kw["kind"] == "district"
+            if len(key) < 3 and not (len(key) == 2 and _ARABIC_LETTER.match(key) and is_district):
+                continue  # two-letter Dari district names (چک) are kept, as weak names
+            self.max_tokens = max(self.max_tokens, len(toks))
+            e = Entry(matched=part, weak=key in self.weak_keys or len(key) < 3, **entry_kw)
+            bucket = self.entries.setdefault(key, [])
+            if not any(
+                b.kind == e.kind and b.adm1_pcode == e.adm1_pcode and b.adm2_pcode == e.adm2_pcode for b in bucket
+            ):
+                bucket.append(e)
+
+
+def _load_units(base: Path) -> tuple[dict[str, Unit], dict[str, Unit], dict[str, str], pd.DataFrame]:
+    """Provinces, districts and each province's capital district from ``afg_admin_units.csv``."""
+    units = _read(base / settings.ADMIN_UNITS_FILE, required=("level", "pcode", "name_en", "name_da", "parent_pcode"))
     provinces: dict[str, Unit] = {}
     districts: dict[str, Unit] = {}
     centre_of: dict[str, str] = {}
@@ -725,7 +414,6 @@ def _build(folder: str) -> Gazetteer:
             districts[r.pcode] = u
             if "Centre" in _split(r.alt_names_en):
                 centre_of[r.parent_pcode] = r.pcode
-
     for pcode in provinces:
         # Kabul's district carries no "Centre" marker in the OCHA file: the capital
         # district is then the one sharing the province's name.
@@ -737,81 +425,47 @@ def _build(folder: str) -> Gazetteer:
             ]
             if same:
                 centre_of[pcode] = same[0]
+    return provinces, districts, centre_of, units
 
-    index: dict[str, list[Entry]] = {}
-    max_tokens = 1
-    rank0 = {"PPLC": 0, "PPLA": 1}
-    towns_first: dict[str, tuple[float, float]] = {}
-    for r in sorted(geonames.itertuples(index=False), key=lambda r: rank0.get(r.feature_code, 2)):
-        if r.feature_code in rank0:
-            towns_first.setdefault(r.adm2_pcode, (float(r.latitude), float(r.longitude)))
 
-    def add(spelling: str, entry_kw: dict) -> None:
-        nonlocal max_tokens
-        # Dari names carry notes in brackets, e.g. "خنج (حصه اول)": index both parts.
-        parts = [spelling] + re.findall(r"\(([^)]*)\)", spelling) + [re.sub(r"\([^)]*\)", " ", spelling)]
-        # Arabic has no گ: it writes ج or غ (سمنجان, ننغرهار, أروزجان).
-        parts += [p.replace("گ", x).replace("ګ", x) for p in list(parts) if "گ" in p or "ګ" in p for x in "جغ"]
-        for part in dict.fromkeys(p.strip() for p in parts if p.strip()):
-            toks = tokens(part)
-            key = key_from_tokens(toks)
-            if len(key) < 3 and not (len(key) == 2 and _ARABIC_LETTER.match(key) and entry_kw["kind"] == "district"):
-                continue  # two-letter Dari district names (چک) are kept, as weak names
-            max_tokens = max(max_tokens, len(toks))
-            e = Entry(matched=part, weak=key in WEAK_KEYS or len(key) < 3, **entry_kw)
-            bucket = index.setdefault(key, [])
-            if not any(
-                b.kind == e.kind and b.adm1_pcode == e.adm1_pcode and b.adm2_pcode == e.adm2_pcode for b in bucket
-            ):
-                bucket.append(e)
+def _load_rules(base: Path) -> tuple[frozenset[str], frozenset[str]]:
+    """Keys of names that need a marker, and of names never indexed as places (``afg_name_rules.csv``)."""
+    rules = _read(base / settings.NAME_RULES_FILE, required=("name", "rule", "reason"))
+    bad = sorted(set(rules["rule"]) - {RULE_NEEDS_MARKER, RULE_NOT_A_PLACE})
+    if bad:
+        raise InputError(
+            f"{settings.NAME_RULES_FILE}: rule must be {RULE_NEEDS_MARKER} or {RULE_NOT_A_PLACE}, got {bad}",
+            field="rule",
+        )
+    weak = frozenset(name_key(n) for n, r in zip(rules["name"], rules["rule"], strict=True) if r == RULE_NEEDS_MARKER)
+    never = frozenset(name_key(n) for n, r in zip(rules["name"], rules["rule"], strict=True) if r == RULE_NOT_A_PLACE)
+    return weak, never
 
+
+def _index_admin_names(ix: _Index, provinces, districts, centre_of, units: pd.DataFrame, variants) -> None:
+    """Province and district names: AGCHO English and Dari, OCHA alternatives, province variants, short forms."""
     for pcode, u in provinces.items():
-        kw = dict(kind="province", adm1_pcode=pcode, adm2_pcode="", name=u.name, lat=u.lat, lon=u.lon)
-        add(u.name, {**kw, "source": "name"})
-        add(u.name_da, {**kw, "source": "Dari name"})
+        kw = dict(kind="province", adm1_pcode=pcode, adm2_pcode="", name=u.name, lat=u.lat, lon=u.lon, level="province")
+        ix.add(u.name, {**kw, "source": "name"})
+        ix.add(u.name_da, {**kw, "source": "Dari name"})
     for r in variants.itertuples(index=False):
         u = provinces[r.adm1_pcode]
         kw = dict(kind="province", adm1_pcode=r.adm1_pcode, adm2_pcode="", name=u.name, lat=u.lat, lon=u.lon)
-        for v in _split(r.name_variants) + [r.name_da]:
-            add(v, {**kw, "source": "province variant"})
-    for spelling, pcode in PROVINCE_ALIASES.items():
-        u = provinces[pcode]
-        add(
-            spelling,
-            dict(
-                kind="province",
-                adm1_pcode=pcode,
-                adm2_pcode="",
-                name=u.name,
-                lat=u.lat,
-                lon=u.lon,
-                source="province variant",
-            ),
-        )
+        for v in _split(r.name_variants) + [r.name_da, getattr(r, "common_name_en", "")]:
+            if v:
+                ix.add(v, {**kw, "source": "province variant", "level": "province"})
     alt_by_pcode = dict(zip(units["pcode"], units["alt_names_en"], strict=False))
-
-    def district_kw(pcode: str) -> dict:
-        u = districts[pcode]
-        return dict(
-            kind="district",
-            adm1_pcode=u.parent,
-            adm2_pcode=pcode,
-            name=u.name,
-            lat=u.lat,
-            lon=u.lon,
-            centre=centre_of.get(u.parent) == pcode,
-        )
-
     for pcode, u in districts.items():
-        kw = district_kw(pcode)
-        add(u.name, {**kw, "source": "name"})
-        add(u.name_da, {**kw, "source": "Dari name"})
+        kw = _district_kw(districts, centre_of, pcode)
+        ix.add(u.name, {**kw, "source": "name"})
+        ix.add(u.name_da, {**kw, "source": "Dari name"})
         for alt in _split(alt_by_pcode.get(pcode)):
             if alt != "Centre":
-                add(alt, {**kw, "source": "OCHA alternative name"})
+                ix.add(alt, {**kw, "source": "OCHA alternative name"})
     # A short form shared with another district's exact name ("Nawa" for Nawa-e-Barakzaiy as
     # well as the Nawa district of Ghazni; "Kushk", "خاش") is indexed for both, so that the
     # province named decides, or the answer is ambiguous.
+    index = ix.entries
     for pcode, u in districts.items():
         for full in (u.name, u.name_da):
             toks = tokens(re.sub(r"\([^)]*\)", " ", full))
@@ -820,29 +474,67 @@ def _build(folder: str) -> Gazetteer:
             first = key_from_tokens([toks[0]])
             others = [e for e in index.get(first, []) if e.kind == "district" and e.adm2_pcode != pcode]
             mine = [e for e in index.get(first, []) if e.adm2_pcode == pcode]
-            if others and not mine and first not in WEAK_KEYS and len(first) >= 3:
-                index[first].append(Entry(**district_kw(pcode), matched=toks[0], source="short form"))
+            if others and not mine and first not in ix.weak_keys and len(first) >= 3:
+                index[first].append(
+                    Entry(**_district_kw(districts, centre_of, pcode), matched=toks[0], source="short form")
+                )
 
-    for spelling, pcode in ALIASES.items():
-        add(spelling, {**district_kw(pcode), "source": "alias"})
 
-    for spelling, pcode in NEIGHBOURHOODS.items():
-        town = towns_first.get(pcode)
-        u = districts[pcode]
-        add(
-            spelling,
+def _district_kw(districts, centre_of, pcode: str) -> dict:
+    u = districts[pcode]
+    return dict(
+        kind="district",
+        adm1_pcode=u.parent,
+        adm2_pcode=pcode,
+        name=u.name,
+        lat=u.lat,
+        lon=u.lon,
+        centre=centre_of.get(u.parent) == pcode,
+        level="district",
+    )
+
+
+def _index_name_table(ix: _Index, table: pd.DataFrame, provinces, districts, centre_of, towns_first) -> None:
+    """Our own spelling table (``afg_name_variants.csv``): each row a name, its level and its parents."""
+    for i, r in enumerate(table.itertuples(index=False), start=2):
+        where = f"{settings.NAME_VARIANTS_FILE} line {i}"
+        if r.level not in LEVELS:
+            raise InputError(f"{where}: level must be one of {list(LEVELS)}, got {r.level!r}", field="level")
+        if r.adm1_pcode not in provinces:
+            raise InputError(f"{where}: adm1_pcode {r.adm1_pcode!r} is not a province", field="adm1_pcode")
+        if r.level == "province":
+            u = provinces[r.adm1_pcode]
+            kw = dict(kind="province", adm1_pcode=r.adm1_pcode, adm2_pcode="", name=u.name, lat=u.lat, lon=u.lon)
+            ix.add(r.name, {**kw, "source": "province variant", "level": "province"})
+            continue
+        d = districts.get(r.adm2_pcode)
+        if d is None or d.parent != r.adm1_pcode:
+            raise InputError(
+                f"{where}: adm2_pcode {r.adm2_pcode!r} is not a district of {r.adm1_pcode}", field="adm2_pcode"
+            )
+        if r.level == "district":
+            ix.add(r.name, {**_district_kw(districts, centre_of, r.adm2_pcode), "source": "alias"})
+            continue
+        # A neighbourhood or site marks its city: it is answered at the city's point.
+        town = towns_first.get(r.adm2_pcode)
+        ix.add(
+            r.name,
             dict(
                 kind="place",
-                adm1_pcode=u.parent,
-                adm2_pcode=pcode,
-                name=spelling,
-                lat=town[0] if town else u.lat,
-                lon=town[1] if town else u.lon,
+                adm1_pcode=d.parent,
+                adm2_pcode=r.adm2_pcode,
+                name=r.name,
+                lat=town[0] if town else d.lat,
+                lon=town[1] if town else d.lon,
                 source="neighbourhood",
+                level=r.level,
             ),
         )
 
-    admin_keys = set(index)
+
+def _index_geonames(ix: _Index, geonames: pd.DataFrame) -> dict[str, Entry]:
+    """GeoNames towns (and their alternate names); returns each district's main town."""
+    admin_keys = set(ix.entries)
     towns: dict[str, Entry] = {}
     rank = {"PPLC": 0, "PPLA": 1, "PPLA2": 2}
     for r in sorted(geonames.itertuples(index=False), key=lambda r: rank.get(r.feature_code, 3)):
@@ -855,6 +547,7 @@ def _build(folder: str) -> Gazetteer:
             lon=float(r.longitude),
             centre=r.feature_code in ("PPLC", "PPLA"),
             source="GeoNames",
+            level="settlement",
         )
         towns.setdefault(r.adm2_pcode, Entry(matched=r.name, **kw))
         own = [r.name, r.asciiname]
@@ -865,11 +558,96 @@ def _build(folder: str) -> Gazetteer:
         alts = [a for a in alts if not _ADMIN_WORDS.search(normalize_text(a))]
         for is_alt, spelling in [(False, x) for x in own] + [(True, x) for x in alts]:
             k = name_key(spelling)
-            if k in _COMMON_KEYS or (is_alt and k in admin_keys):
+            if k in ix.not_place_keys or (is_alt and k in admin_keys):
                 continue
-            add(spelling, kw)
+            ix.add(spelling, kw)
+    return towns
 
-    frozen = {k: tuple(v) for k, v in index.items()}
+
+def _index_iec(ix: _Index, folder: Path, provinces, districts, centre_of) -> dict[str, dict[str, frozenset[int]]]:
+    """The IEC 2019 district spellings and settlements (GPL-3.0 component); returns city wards.
+
+    District spellings are indexed as districts, except bracketed province names
+    ("MUQUR (GHAZNI)") and office words ("PROVINCIAL CENTER (KABUL)"). Settlements
+    (English, Dari, Pashto names) are indexed as ``place`` entries without a point;
+    those in a numbered city subdivision ("KABUL CITY NAHIA 08") are neighbourhoods,
+    and their ward numbers are returned: key -> district -> wards.
+    """
+    variants = _read(folder / settings.IEC_DISTRICT_VARIANTS_FILE, required=("name", "source", "adm2_pcode", "note"))
+    province_keys = {k for k, es in ix.entries.items() if any(e.kind == "province" for e in es)}
+    for r in variants.itertuples(index=False):
+        if r.adm2_pcode not in districts:
+            continue
+        newer = "; a district created after 2018, inside this 2018 district" if r.note else ""
+        kw = {
+            **_district_kw(districts, centre_of, r.adm2_pcode),
+            "source": f"IEC district spelling ({r.source}{newer})",
+        }
+        outside = re.sub(r"\([^)]*\)", " ", r.name)
+        inside = re.findall(r"\(([^)]*)\)", r.name)
+        for part in [outside, *inside]:
+            toks = tokens(part)
+            if not toks or set(toks) <= _OFFICE_WORDS or key_from_tokens(toks) in province_keys:
+                continue  # "PROVINCIAL CENTER", "(GHAZNI)": not a district name
+            ix.add(part, kw, notes=False)
+
+    settlements = _read(
+        folder / settings.IEC_SETTLEMENTS_FILE,
+        required=("place_en", "place_da", "place_ps", "subdivision_en", "adm1_pcode", "adm2_pcode"),
+    )
+    wards: dict[str, dict[str, set[int]]] = {}
+    admin_keys = set(ix.entries)
+    for r in settlements.itertuples(index=False):
+        if r.adm2_pcode not in districts:
+            continue
+        ward = re.search(r"NAHIA\s*0*(\d+)", r.subdivision_en)
+        level = "neighbourhood" if ward else "settlement"
+        kw = dict(
+            kind="place",
+            adm1_pcode=districts[r.adm2_pcode].parent,
+            adm2_pcode=r.adm2_pcode,
+            name=r.place_en,
+            lat=math.nan,
+            lon=math.nan,
+            source="IEC 2019 " + level,
+            level=level,
+        )
+        for raw in (r.place_en, r.place_da, r.place_ps):
+            for name in re.split(r"[,،/]", raw):
+                name = _SETTLEMENT_WORDS.sub(" ", name).strip()
+                k = name_key(name)
+                if len(k) < 4 or k in ix.not_place_keys or k in admin_keys or _ADMIN_WORDS.search(normalize_text(name)):
+                    continue  # short, everyday or administrative names; names of provinces or districts
+                ix.add(name, kw, notes=False)
+                if ward:
+                    wards.setdefault(k, {}).setdefault(r.adm2_pcode, set()).add(int(ward.group(1)))
+    return {k: {d: frozenset(w) for d, w in v.items()} for k, v in wards.items()}
+
+
+@functools.lru_cache(maxsize=4)
+def _build(folder: str) -> Gazetteer:
+    base = Path(folder)
+    provinces, districts, centre_of, units = _load_units(base)
+    variants = _read(base / settings.PROVINCE_VARIANTS_FILE, required=("adm1_pcode", "name_da", "name_variants"))
+    geonames = _read(base / settings.GEONAMES_FILE)
+    table = _read(base / settings.NAME_VARIANTS_FILE, required=NAME_TABLE_COLUMNS)
+    weak, never = _load_rules(base)
+    ix = _Index(weak, never)
+
+    towns_first: dict[str, tuple[float, float]] = {}
+    rank0 = {"PPLC": 0, "PPLA": 1}
+    for r in sorted(geonames.itertuples(index=False), key=lambda r: rank0.get(r.feature_code, 2)):
+        if r.feature_code in rank0:
+            towns_first.setdefault(r.adm2_pcode, (float(r.latitude), float(r.longitude)))
+
+    _index_admin_names(ix, provinces, districts, centre_of, units, variants)
+    _index_name_table(ix, table, provinces, districts, centre_of, towns_first)
+    iec = base / settings.IEC_DIR_NAME
+    with_iec = (iec / settings.IEC_SETTLEMENTS_FILE).is_file()
+    wards = _index_iec(ix, iec, provinces, districts, centre_of) if with_iec else {}
+    towns = _index_geonames(ix, geonames)
+
+    frozen = {k: tuple(v) for k, v in ix.entries.items()}
     dkeys = tuple(k for k, v in frozen.items() if any(e.kind == "district" for e in v))
     pkeys = tuple(k for k, v in frozen.items() if any(e.kind == "province" for e in v))
 
@@ -878,11 +656,24 @@ def _build(folder: str) -> Gazetteer:
         return {name_key(e.matched) for e in es if e.source in ("name", "Dari name", "OCHA alternative name")}
 
     same = frozenset(d for p, d in centre_of.items() if names(d) & names(p))
-    return Gazetteer(frozen, provinces, districts, centre_of, towns, max_tokens, same, dkeys, pkeys)
+    return Gazetteer(
+        frozen,
+        provinces,
+        districts,
+        centre_of,
+        towns,
+        ix.max_tokens,
+        same,
+        dkeys,
+        pkeys,
+        weak_keys=weak,
+        with_iec=with_iec,
+        city_wards=wards,
+    )
 
 
-WEAK_KEYS: frozenset[str] = frozenset(name_key(w) for w in WEAK_NAMES)
-_COMMON_KEYS: frozenset[str] = frozenset(name_key(w) for w in COMMON_WORD_PLACES)
+#: Columns of ``afg_name_variants.csv``.
+NAME_TABLE_COLUMNS = ("name", "level", "adm1_pcode", "adm2_pcode", "source", "reason")
 
 
 def load_gazetteer() -> Gazetteer:
@@ -899,7 +690,8 @@ def load_gazetteer() -> Gazetteer:
     Raises
     ------
     InputError
-        When a gazetteer file is missing (the message names the folder and the variable).
+        When a gazetteer file is missing (the message names the folder and the variable),
+        or a row of the name table names an unknown level or P-code.
 
     Examples
     --------

@@ -31,21 +31,21 @@ with the province in brackets for a district, e.g.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import re
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz as rf_fuzz
+from rapidfuzz import process as rf_process
 
 from geo.errors import InputError
 from geo.gazetteer import (
     _ARABIC_LETTER,
     _DROP_TOKENS,
-    WEAK_KEYS,
     Entry,
     Gazetteer,
     key_from_tokens,
@@ -138,6 +138,7 @@ _NOT_PLACES = {
     "bay",
     "pass",
 }
+_NOT_PLACES |= {"road", "highway", "route", "main", "street", "square", "bridge", "river", "mountain", "mountains"}
 #: Words that cannot be part of a misspelt name next to a marker ("Taliban district chief").
 _NOT_FUZZY = _NOT_PLACES | {
     "provincial",
@@ -545,12 +546,45 @@ def _marker(words: list[str], brk: list[bool], s: int, e: int) -> str | None:
     return None
 
 
+def _match_at(
+    words: list[str], brk: list[bool], cap: list[bool], taken: list[bool], i: int, g: Gazetteer
+) -> tuple[int, tuple[Entry, ...]] | None:
+    """The longest name starting at ``words[i]`` (a district or town before a longer village), or None."""
+    n = len(words)
+    village = None
+    for L in range(min(g.max_tokens, n - i), 0, -1):
+        span = words[i : i + L]
+        if any(taken[i + 1 : i + L]) or any(brk[i + 1 : i + L]):
+            continue
+        if any(_is_ar(t) for t in span) and not all(_is_ar(t) for t in span):
+            continue
+        if L > 1 and (span[0] in _DROP_TOKENS or span[-1] in _DROP_TOKENS):
+            continue  # "e Khas", "Deh Salah and": a name neither starts nor ends with izafe or "and"
+        if not _is_ar(span[0]) and (not cap[i] or span[0] in _NOT_PLACES):
+            break  # English names are capitalised; "said", "firing", "March" are words
+        key = key_from_tokens(span)
+        entries = g.lookup(key)
+        if not entries and _is_ar(span[0]) and len(span[0]) > 3 and span[0][0] in "بول":
+            # Glued prepositions and conjunctions: بولایت, وبغلان, لکابل.
+            entries = g.lookup(key_from_tokens([span[0][1:]] + span[1:]))
+        if not entries and L == 1 and _is_ar(span[0]) and len(span[0]) > 4 and span[0].endswith("ی"):
+            entries = g.lookup(key_from_tokens([span[0][:-1]]))  # izafe: یفتلبالای
+        if not entries and L == 1 and not _is_ar(span[0]) and span[0].endswith("s") and len(span[0]) > 4:
+            entries = g.lookup(key_from_tokens([span[0][:-1]]))  # possessive: Kabul's
+        if entries and all(_is_village(x) for x in entries):
+            village = village or (L, entries)  # a shorter district or town name wins over a village
+        elif entries:
+            return L, entries
+    return village
+
+
 def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
     """Find the mentions (longest match first) and a police-district number."""
     words, brk, cap = _words_cased(text)
     if not words:
         return [], None, ""
     pd_num, pd_used = _find_pd(words)
+    tree = _hierarchy(words, brk, g)
     mentions: list[_Mention] = []
     taken = [False] * len(words)
     for i in pd_used:
@@ -561,29 +595,12 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
         if taken[i]:
             i += 1
             continue
-        found = None
-        for L in range(min(g.max_tokens, n - i), 0, -1):
-            span = words[i : i + L]
-            if any(taken[i + 1 : i + L]) or any(brk[i + 1 : i + L]):
-                continue
-            if any(_is_ar(t) for t in span) and not all(_is_ar(t) for t in span):
-                continue
-            if L > 1 and (span[0] in _DROP_TOKENS or span[-1] in _DROP_TOKENS):
-                continue  # "e Khas", "Deh Salah and": a name neither starts nor ends with izafe or "and"
-            if not _is_ar(span[0]) and (not cap[i] or span[0] in _NOT_PLACES):
-                break  # English names are capitalised; "said", "firing", "March" are words
-            key = key_from_tokens(span)
-            entries = g.lookup(key)
-            if not entries and _is_ar(span[0]) and len(span[0]) > 3 and span[0][0] in "بول":
-                # Glued prepositions and conjunctions: بولایت, وبغلان, لکابل.
-                entries = g.lookup(key_from_tokens([span[0][1:]] + span[1:]))
-            if not entries and L == 1 and _is_ar(span[0]) and len(span[0]) > 4 and span[0].endswith("ی"):
-                entries = g.lookup(key_from_tokens([span[0][:-1]]))  # izafe: یفتلبالای
-            if not entries and L == 1 and not _is_ar(span[0]) and span[0].endswith("s") and len(span[0]) > 4:
-                entries = g.lookup(key_from_tokens([span[0][:-1]]))  # possessive: Kabul's
-            if entries:
-                found = (L, entries)
-                break
+        found = _match_at(words, brk, cap, taken, i, g)
+        if found is not None and all(_is_village(x) for x in found[1]):
+            # A village name must not swallow the start of a district or town name ("د چاه آب").
+            inner = (_match_at(words, brk, cap, taken, j, g) for j in range(i + 1, i + found[0]))
+            if any(m is not None and not all(_is_village(x) for x in m[1]) for m in inner):
+                found = None
         if found is None:
             i += 1
             continue
@@ -596,6 +613,8 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
             i = e
             continue
         marker = _marker(words, brk, s, e)
+        if marker is None and tree is not None:
+            marker = tree.marker_for(s, e, entries)
         how = ""
         if marker == "district" and not any(x.kind == "district" for x in entries):
             # "Chahar Burjak district": a town of that name is not the district; look for the district.
@@ -614,10 +633,103 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
             taken[k] = True
         i = e
     mentions += _fuzzy(words, taken, g)
+    if tree is not None:
+        mentions = _fill_district_slot(tree, words, cap, mentions, g)
     mentions.sort(key=lambda m: m.start)
-    _mark_roads(mentions, words)
+    _mark_roads(mentions, words, brk)
     _spread_plural_markers(mentions, words)
     return mentions, pd_num, " ".join(words)
+
+
+def _is_village(e: Entry) -> bool:
+    """An IEC village or city neighbourhood: no point, and too many share a name to decide alone."""
+    return e.kind == "place" and e.source.startswith("IEC 2019")
+
+
+#: Words a "province" segment may carry besides the name: "Kunar province", "ولایت بغلان".
+_TAIL_WORDS = {"province", "provinces", "afghanistan"} | _AR_PROVINCE | _norm_set({"افغانستان"})
+#: Words a "district" slot may carry besides the name: "Jaji district", "ولسوالی شیرزاد".
+_SLOT_WORDS = _DISTRICT_WORDS | _AR_DISTRICT | {"the"}
+#: Words after which the end of a longer segment is a district's name: "Murad Bik village of Shakardar".
+_SLOT_BEFORE = {"of", "in"} | _norm_set({"در", "از"})
+
+
+@dataclass(frozen=True)
+class _Hierarchy:
+    """A text that ends with a province ("Village, District, Province", "X, Y (Z province)").
+
+    ``provinces``: what the last segment names; ``tail``: its name's token span;
+    ``slot``: the segment before it, and ``name``: that segment without marker words.
+    """
+
+    provinces: frozenset[str]
+    tail: tuple[int, int]
+    slot: tuple[int, int]
+    name: tuple[int, int]
+
+    def marker_for(self, s: int, e: int, entries: tuple[Entry, ...]) -> str | None:
+        """The marker the structure gives the name at ``words[s:e]`` (None when it gives none)."""
+        if (s, e) == self.tail and any(x.kind == "province" for x in entries):
+            return "tail"
+        if (s, e) == self.name and any(x.kind == "district" and x.adm1_pcode in self.provinces for x in entries):
+            return "district"  # weak names too: "Gardi, Sherzad, Nangarhar", "Alikhel, Jaji, Paktia"
+        return None
+
+
+def _segments(words: list[str], brk: list[bool]) -> list[tuple[int, int]]:
+    starts = [i for i in range(len(words)) if i == 0 or brk[i]]
+    return list(zip(starts, [*starts[1:], len(words)], strict=True))
+
+
+def _trim(words: list[str], s: int, e: int, drop: set[str]) -> tuple[int, int]:
+    while s < e and words[s] in drop:
+        s += 1
+    while e > s and words[e - 1] in drop:
+        e -= 1
+    return s, e
+
+
+def _hierarchy(words: list[str], brk: list[bool], g: Gazetteer) -> _Hierarchy | None:
+    """Read "X, Y, Z" when the last segment is a province: the segment before it is Y's district slot."""
+    segs = [(s, e) for s, e in _segments(words, brk) if any(w not in _TAIL_WORDS for w in words[s:e])]
+    if len(segs) < 2:
+        return None
+    ts, te = _trim(words, *segs[-1], _TAIL_WORDS)
+    if not 0 < te - ts <= 3:
+        return None
+    codes = frozenset(x.adm1_pcode for x in g.lookup(key_from_tokens(words[ts:te])) if x.kind == "province")
+    if not codes:
+        return None
+    slot = segs[-2]
+    return _Hierarchy(codes, (ts, te), slot, _trim(words, *slot, _SLOT_WORDS | _DROP_TOKENS))
+
+
+def _fill_district_slot(
+    tree: _Hierarchy, words: list[str], cap: list[bool], mentions: list[_Mention], g: Gazetteer
+) -> list[_Mention]:
+    """A district slot with no district of the province in it: try a close spelling within the province.
+
+    "Sangar, Trinkot, Uruzgan" (Tirinkot), "Murad Bik village of Shakardar (Kabul province)"
+    (Shakar Dara). Only the whole slot (up to three words) or the last one or two words after
+    "of"/"in" are tried, and only a unit of the province named that is the single closest fit.
+    """
+    s0, e0 = tree.slot
+    inside = [m for m in mentions if s0 <= m.start < e0]
+    if any(x.kind == "district" and x.adm1_pcode in tree.provinces for m in inside for x in m.entries):
+        return mentions
+    ns, ne = tree.name
+    spans = [(ns, ne)] if 0 < ne - ns <= 3 else []
+    spans += [(ne - L, ne) for L in (2, 1) if ne - L > ns and words[ne - L - 1] in _SLOT_BEFORE]
+    for s, e in spans:
+        span = words[s:e]
+        if any(x in _NOT_FUZZY or len(x) < 3 for x in span) or not all(cap[s:e]):
+            continue
+        found = _closest_within(key_from_tokens(span), set(tree.provinces), g)
+        if found:
+            how = "close spelling in the province named"
+            keep = [m for m in mentions if m.end <= s or m.start >= e]
+            return [*keep, _Mention(s, e, " ".join(span), found, "district", fuzzy=True, how=how)]
+    return mentions
 
 
 def _neighbour_token(words: list[str], k: int, step: int) -> str:
@@ -626,18 +738,29 @@ def _neighbour_token(words: list[str], k: int, step: int) -> str:
     return words[k] if 0 <= k < len(words) else ""
 
 
-def _adjacent(words: list[str], a: _Mention, b: _Mention) -> bool:
+def _adjacent(words: list[str], a: _Mention, b: _Mention, brk: list[bool] | None = None) -> bool:
+    if brk is not None and b.start < len(brk) and brk[b.start]:
+        return False  # "Main Road, Ghoryan": a comma ends the road's name
     return all(w in _DROP_TOKENS for w in words[a.end : b.start])
 
 
-def _mark_roads(mentions: list[_Mention], words: list[str]) -> None:
+#: Words between a road's end and the road word: "Herat-Islam Qala Main Road", "the old Kabul-Bagram road".
+_ROAD_ADJECTIVES = {"main", "old", "new", "ring", "national", "provincial", "asphalt", "paved", "dirt"}
+
+
+def _mark_roads(mentions: list[_Mention], words: list[str], brk: list[bool]) -> None:
+    """Names that are ends of a named road ("Herat-Islam Qala Main Road", "شاهراه کابل-قندهار"): context only."""
     for m in mentions:
-        before = _neighbour_token(words, m.start - 1, -1)
-        if _neighbour_token(words, m.end, 1) in _ROAD_WORDS or before in _ROAD_WORDS or before in _BETWEEN:
+        before = "" if brk[m.start] else _neighbour_token(words, m.start - 1, -1)  # "Main Road, Ghoryan"
+        k = m.end
+        while k < len(words) and words[k] in _ROAD_ADJECTIVES and not brk[k]:
+            k += 1
+        after = "" if k < len(words) and brk[k] else _neighbour_token(words, k, 1)
+        if after in _ROAD_WORDS or before in _ROAD_WORDS or before in _BETWEEN:
             m.road = True
     for _ in range(2):  # "Kabul-Jalalabad highway": both ends
         for a, b in zip(mentions, mentions[1:], strict=False):
-            if _adjacent(words, a, b) and (a.road or b.road):
+            if _adjacent(words, a, b, brk) and (a.road or b.road):
                 a.road = b.road = True
 
 
@@ -671,9 +794,13 @@ def _spread_plural_markers(mentions: list[_Mention], words: list[str]) -> None:
 _FUZZY: list = []
 
 
-def _fuzzy_tables(g: Gazetteer) -> tuple[dict, dict]:
-    """Skeleton -> keys and word -> district P-codes, built once per gazetteer."""
+def _fuzzy_tables(g: Gazetteer) -> tuple[dict, dict, dict]:
+    """Pools (kind -> key -> entries), skeleton -> keys and word -> district P-codes, once per gazetteer."""
     if not _FUZZY or _FUZZY[0] is not g:
+        pools: dict[str, dict[str, list[Entry]]] = {"district": {}, "province": {}}
+        for kind, keys in (("district", g.district_keys), ("province", g.province_keys)):
+            for k in keys:
+                pools[kind][k] = [e for e in g.lookup(k) if e.kind == kind]
         skel: dict[tuple[str, str], set[str]] = {}
         for kind, keys in (("district", g.district_keys), ("province", g.province_keys)):
             for k in keys:
@@ -684,18 +811,34 @@ def _fuzzy_tables(g: Gazetteer) -> tuple[dict, dict]:
             if len(toks) > 1:
                 for t in toks:
                     k = key_from_tokens([t])
-                    if len(k) >= 4 and k not in WEAK_KEYS:
+                    if len(k) >= 4 and k not in g.weak_keys:
                         words.setdefault(k, set()).add(d)
-        _FUZZY[:] = [g, skel, words]
-    return _FUZZY[1], _FUZZY[2]
+        _FUZZY[:] = [g, pools, skel, words]
+    return _FUZZY[1], _FUZZY[2], _FUZZY[3]
+
+
+#: rapidfuzz ``fuzz.ratio`` (0-100, the share of letters two keys have in common) a spelling
+#: must reach to be read as a unit's name: nationwide beside a marker, and inside the province a
+#: text names (fewer units, so a looser bar). Candidates within :data:`_TIE` of the best are ties.
+_FUZZY_NATIONWIDE, _FUZZY_IN_PROVINCE, _TIE = 88.0, 84.0, 2.0
+
+
+def _best_units(key: str, pool: dict[str, list[Entry]], cutoff: float) -> tuple[tuple[Entry, ...], float]:
+    """Entries of the keys in ``pool`` closest to ``key`` (ties kept) and the best score, or ((), 0)."""
+    hits = rf_process.extract(key, list(pool), scorer=rf_fuzz.ratio, limit=6, score_cutoff=cutoff)
+    if not hits:
+        return (), 0.0
+    best = hits[0][1]
+    return tuple(e for k, score, _ in hits if score >= best - _TIE for e in pool[k]), best
 
 
 def _closest(key: str, kind: str, g: Gazetteer) -> tuple[tuple[Entry, ...], str] | None:
     """Entries of the one unit of ``kind`` whose name is closest to ``key``, or None.
 
-    Tried in order, each accepted only when it points to a single unit: a close
-    spelling (difflib ratio >= 0.84), the same consonant skeleton, and (districts)
-    one distinctive word of a longer name ("Archi" for Dasht-e-Archi).
+    Tried in order, each accepted only when it points to a single unit: a Dari/Pashto
+    ending variant, a close spelling (rapidfuzz ratio >= :data:`_FUZZY_NATIONWIDE` over
+    the transliteration-folded keys), the same consonant skeleton, and (districts) one
+    distinctive word of a longer name ("Archi" for Dasht-e-Archi).
     """
     if len(key) < 4:
         return None
@@ -706,7 +849,8 @@ def _closest(key: str, kind: str, g: Gazetteer) -> tuple[tuple[Entry, ...], str]
     def units(es) -> set[str]:
         return {x.adm2_pcode or x.adm1_pcode for x in es}
 
-    pool = g.district_keys if kind == "district" else g.province_keys
+    pools, skel, words = _fuzzy_tables(g)
+    pool = pools[kind]
     if _ARABIC_LETTER.match(key) and len(key) >= 5:
         # Dari/Pashto endings vary (خوگیانی / خوگیانو): compare stems without the last letter.
         stem = [k for k in pool if len(k) >= 5 and (k[:-1] == key[:-1] or k == key[:-1] or k[:-1] == key)]
@@ -714,15 +858,9 @@ def _closest(key: str, kind: str, g: Gazetteer) -> tuple[tuple[Entry, ...], str]
         if len(units(es)) == 1:
             return es, "close spelling"
     if len(key) >= 6:
-        close = difflib.get_close_matches(key, pool, n=4, cutoff=0.88)
-        if close:
-            best = difflib.SequenceMatcher(None, key, close[0]).ratio()
-            tied = [c for c in close if difflib.SequenceMatcher(None, key, c).ratio() >= best - 0.02]
-            es = of(tied)
-            if len(units(es)) == 1:
-                return es, "close spelling"
-            return None
-    skel, words = _fuzzy_tables(g)
+        es, _ = _best_units(key, pool, _FUZZY_NATIONWIDE)
+        if es:
+            return (es, "close spelling") if len(units(es)) == 1 else None
     if not _ARABIC_LETTER.match(key) and len(skeleton(key)) >= 4:
         es = of(skel.get((kind, skeleton(key)), ()))
         if len(units(es)) == 1:
@@ -736,21 +874,25 @@ def _closest(key: str, kind: str, g: Gazetteer) -> tuple[tuple[Entry, ...], str]
 
 
 def _closest_within(key: str, provinces: set[str], g: Gazetteer) -> tuple[Entry, ...]:
-    """District entries of ``provinces`` whose name is closest to ``key`` (one unit only)."""
-    if len(key) < 5:
+    """District entries of ``provinces`` whose name is closest to ``key`` (one unit only).
+
+    A close spelling (rapidfuzz ratio >= :data:`_FUZZY_IN_PROVINCE`) or the same
+    consonant skeleton ("Trinkot" = Tirinkot), among the districts of the provinces
+    the text names: a few dozen names, so a looser bar than nationwide.
+    """
+    if len(key) < 4 or not provinces:
         return ()
-    pool = {}
-    for k in g.district_keys:
+    pool: dict[str, list[Entry]] = {}
+    for k in _fuzzy_tables(g)[0]["district"]:
         for e in g.lookup(k):
             if e.kind == "district" and e.adm1_pcode in provinces:
                 pool.setdefault(k, []).append(e)
-    close = difflib.get_close_matches(key, list(pool), n=3, cutoff=0.85)
-    if not close:
-        return ()
-    best = difflib.SequenceMatcher(None, key, close[0]).ratio()
-    tied = [c for c in close if difflib.SequenceMatcher(None, key, c).ratio() >= best - 0.02]
-    es = [e for c in tied for e in pool[c]]
-    return tuple(es) if len({e.adm2_pcode for e in es}) == 1 else ()
+    es: tuple[Entry, ...] = ()
+    if len(key) >= 5:
+        es, _ = _best_units(key, pool, _FUZZY_IN_PROVINCE)
+    if not es and not _ARABIC_LETTER.match(key) and len(skeleton(key)) >= 4:
+        es = tuple(e for k, v in pool.items() if skeleton(k) == skeleton(key) for e in v)
+    return es if len({e.adm2_pcode for e in es}) == 1 else ()
 
 
 def _fuzzy(words: list[str], taken: list[bool], g: Gazetteer) -> list[_Mention]:
@@ -787,7 +929,7 @@ def _fuzzy(words: list[str], taken: list[bool], g: Gazetteer) -> list[_Mention]:
 # --- resolution --------------------------------------------------------------------------
 
 # Tiers of district evidence: lower is stronger.
-_T_PD, _T_DISTRICT, _T_CITY, _T_NAME, _T_PLACE = 0, 1, 2, 3, 4
+_T_PD, _T_DISTRICT, _T_CITY, _T_NAME, _T_PLACE, _T_VILLAGE = 0, 1, 2, 3, 4, 5
 
 
 @dataclass
@@ -803,9 +945,20 @@ class _Reading:
 
 
 def _read_mention(m: _Mention, g: Gazetteer) -> _Reading:
+    """How one mention reads, from its marker and the kinds of entry its name has.
+
+    An IEC village or neighbourhood alone is read as ``village`` (context for the
+    stages, never an answer by itself); beside a district, town or province name of
+    the same spelling it is ignored.
+    """
     prov = [e for e in m.entries if e.kind == "province"]
     dist = [e for e in m.entries if e.kind == "district"]
-    place = [e for e in m.entries if e.kind == "place"]
+    place = [e for e in m.entries if e.kind == "place" and not _is_village(e)]
+    if not (prov or dist or place):
+        out: dict[str, Entry] = {}
+        for e in m.entries:
+            out.setdefault(e.adm2_pcode, e)
+        return _Reading(m, set(), out, _T_VILLAGE, "village", m.marker is not None)
 
     def ddict(es: list[Entry]) -> dict[str, Entry]:
         out: dict[str, Entry] = {}
@@ -818,6 +971,9 @@ def _read_mention(m: _Mention, g: Gazetteer) -> _Reading:
     if m.marker == "district_of":
         # "X district of Kabul" names the province; "the district of Khinj" the district.
         m.marker = "province" if prov else "district"
+    if m.marker == "tail":
+        # The province that ends "Village, District, Province": read as named outright.
+        return _Reading(m, {e.adm1_pcode for e in prov}, {}, 9, "province", True)
     if m.marker == "province" and prov:
         return _Reading(m, {e.adm1_pcode for e in prov}, {}, 9, "province", True)
     if m.marker == "province" and {e.adm2_pcode for e in dist + place} <= g.same_name_capitals:
@@ -869,7 +1025,8 @@ def _read_mention(m: _Mention, g: Gazetteer) -> _Reading:
             return _Reading(m, parents, {}, 9, "province", False)
     capitals = {e.adm2_pcode for e in dist + place}
     hood = any(e.source == "neighbourhood" for e in place)
-    if m.marker is None and not hood and len(capitals) == 1 and capitals <= g.same_name_capitals:
+    renamed = any(e.source == "alias" or "created after 2018" in e.source for e in dist)
+    if m.marker is None and not hood and not renamed and len(capitals) == 1 and capitals <= g.same_name_capitals:
         # A bare spelling of a capital that shares its province's name (قندز, Kabulo): the province.
         return _Reading(m, {g.districts[next(iter(capitals))].parent}, {}, 9, "province", False)
     if dist:
@@ -908,7 +1065,7 @@ def _province_result(g: Gazetteer, pc: str, note: str, candidates: str = "") -> 
 def _district_result(g: Gazetteer, e: Entry, d: str, note: str, *, place_ok: bool) -> GeocodeResult:
     u = g.districts[d]
     p = g.provinces[u.parent]
-    if e.kind == "place" and place_ok:
+    if e.kind == "place" and place_ok and e.has_point:
         return GeocodeResult(u.parent, p.name, d, u.name, e.lat, e.lon, PRECISION_PLACE, MATCHED, "", note)
     return GeocodeResult(u.parent, p.name, d, u.name, u.lat, u.lon, PRECISION_DISTRICT, MATCHED, "", note)
 
@@ -927,295 +1084,489 @@ def _describe(r: _Reading, g: Gazetteer, d: str | None = None) -> str:
         "place": "place",
         "capital": "city",
         "ministry": "city",
+        "ward": "city",
+        "village": "village",
     }[r.why]
     if e.source == "neighbourhood":
         label = f"neighbourhood '{e.name}' of {u.name} city (the city's point)"
+    elif _is_village(e):
+        label = f"{e.level} '{e.name}' (IEC 2019 list) in district '{u.name}'"
     elif e.kind == "place":
         label = f"town '{e.name}' in district '{u.name}'"
     else:
         label = f"{kind} '{u.name}'"
     if e.source == "alias":
         label += f" (alias '{e.matched}')"
+    elif "created after 2018" in e.source:
+        label += f" ('{e.matched}', a district created after 2018 inside it)"
+    elif e.source.startswith("IEC district spelling"):
+        label += f" (IEC spelling '{e.matched}')"
     elif e.source == "short form":
         label += f" (short form '{m.text}')"
     elif m.fuzzy:
         label += f" ({m.how} '{m.text}')"
+    if r.why == "ward":
+        label += " (a neighbourhood the IEC list places in that numbered district of the city)"
     if r.why == "ministry":
         label += " (a national ministry or 'the capital' marks Kabul city)"
     return f"{label} in province '{g.provinces[u.parent].name}'"
 
 
-def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult:
-    g = load_gazetteer()
-    mentions, pd_num, _ = _scan(text, g) if text else ([], None, "")
-    readings = [_read_mention(m, g) for m in mentions if not m.road]
-    road_prov = {e.adm1_pcode for m in mentions if m.road for e in m.entries}
-    road_names = [m.text for m in mentions if m.road]
+@dataclass
+class _Case:
+    """Everything the text (and the hints) say, gathered once by :func:`_gather`; the stages read it."""
 
-    hint_provinces: set[str] = set()
+    g: Gazetteer
+    text: str
+    readings: list[_Reading]
+    villages: list[_Reading]  # IEC villages and neighbourhoods: context that narrows, never decides alone
+    pd_num: int | None
+    road_prov: set[str]
+    road_names: list[str]
+    hint_provinces: set[str]
+    strong_prov: set[str] = field(default_factory=set)  # named with a marker, in the hierarchy's tail, or admin1
+    weak_prov: set[str] = field(default_factory=set)  # named in passing
+    pd_reading: _Reading | None = None
+
+    @property
+    def all_prov(self) -> set[str]:
+        return self.strong_prov | self.weak_prov
+
+
+def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult:
+    """Settle one place text: gather the evidence, then let each stage answer or pass.
+
+    The stages run in order; the first that returns an answer wins:
+    :func:`_stage_police_district`, :func:`_stage_capital_words`, :func:`_stage_districts`,
+    :func:`_stage_provinces`, :func:`_stage_nothing`.
+    """
+    case = _gather(load_gazetteer(), text, admin1, admin2)
+    for stage in (_stage_police_district, _stage_capital_words, _stage_districts, _stage_provinces):
+        answer = stage(case)
+        if answer is not None:
+            return answer
+    return _stage_nothing(case, admin1, admin2)
+
+
+def _gather(g: Gazetteer, text: str, admin1: str | None, admin2: str | None) -> _Case:
+    """Read the text and the hints into a :class:`_Case` (mentions read, roads and villages set apart).
+
+    ``admin1`` names provinces (strong evidence); a bare ``admin2`` is read as "X district".
+    """
+    mentions, pd_num, _ = _scan(text, g) if text else ([], None, "")
+    readings, villages = [], []
+    for m in mentions:
+        if m.road:
+            continue
+        r = _read_mention(m, g)
+        (villages if r.why == "village" else readings).append(r)
+    case = _Case(
+        g,
+        text,
+        readings,
+        villages,
+        pd_num,
+        road_prov={e.adm1_pcode for m in mentions if m.road for e in m.entries if not _is_village(e)},
+        road_names=[m.text for m in mentions if m.road],
+        hint_provinces=set(),
+    )
     if admin1:
-        for m in _scan(admin1, g)[0]:
-            hint_provinces |= {e.adm1_pcode for e in m.entries if e.kind == "province"}
-        if not hint_provinces:
-            hint_provinces |= {e.adm1_pcode for m in _scan(admin1, g)[0] for e in m.entries}
+        found = _scan(admin1, g)[0]
+        case.hint_provinces = {e.adm1_pcode for m in found for e in m.entries if e.kind == "province"}
+        if not case.hint_provinces:
+            case.hint_provinces = {e.adm1_pcode for m in found for e in m.entries if not _is_village(e)}
     if admin2:
         hint_words = _words(admin2)[0]
         if not any(w in _DISTRICT_WORDS or w in _AR_DISTRICT for w in hint_words):
             # A bare curated district name: read it as "X district" (weak names such as "Dara" included).
             admin2 = ("ولسوالی " + admin2) if hint_words and _is_ar(hint_words[0]) else (admin2 + " district")
-        hint_mentions, _, _ = _scan(admin2, g)
-        for k, m in enumerate(hint_mentions):
+        for k, m in enumerate(_scan(admin2, g)[0]):
             if k == 0 and m.marker is None:
                 m.marker = "district"
             m.hint = True
-            readings.append(_read_mention(m, g))
+            r = _read_mention(m, g)
+            if r.why != "village":
+                case.readings.append(r)
+    return case
 
-    # Police district of a city: the city is the mention nearest the PD marker that can be a city.
-    pd_reading = None
-    if pd_num is not None:
-        cities = [r for r in readings if r.why == "city"]
-        if not cities:
-            for r in readings:
-                ms = r.mention
-                cands = [e for e in ms.entries if (e.kind in ("district", "place") and e.centre)]
-                if cands:
-                    d = {e.adm2_pcode for e in cands}
-                    if len(d) == 1:
-                        dd = d.pop()
-                        town = g.towns.get(dd)
-                        cities.append(
-                            _Reading(ms, set(), {dd: town if town and town.centre else cands[0]}, _T_PD, "city", True)
-                        )
-        if not cities and _says_the_capital(text):  # "the 13th district of the capital"
-            d = g.centre_of["AF01"]
-            cities.append(_Reading(_Mention(0, 0, "the capital", ()), set(), {d: g.towns[d]}, _T_PD, "city", True))
-        if cities:
-            pd_reading = cities[0]
-            pd_reading.tier = _T_PD
-            readings = [r for r in readings if r.mention is not pd_reading.mention] + [pd_reading]
 
-    # A national ministry sits in Kabul city, and "the capital" is Kabul: either marks a bare
-    # "Kabul" as the city; named as the place itself, with nothing else named, it is Kabul city.
+def _weigh_provinces(case: _Case) -> None:
+    """Split the provinces named into strong (marker, hierarchy or admin1) and weak (in passing)."""
+    case.strong_prov = set(case.hint_provinces)
+    case.weak_prov = set()
+    for r in case.readings:
+        if r.provinces:
+            (case.strong_prov if r.strong else case.weak_prov).update(r.provinces)
+
+
+def _stage_police_district(case: _Case) -> None:
+    """A city police district ("PD-14, Herat City", "ناحیه پانزدهم شهر کابل"): mark the city's reading.
+
+    The city is a city-marked mention, else a mention naming a provincial capital, else a
+    neighbourhood the IEC list places in that numbered ward of one city ("the Qalacha
+    neighbourhood in PD 8" is Kabul's), else "the capital" (Kabul). Never answers by itself.
+    """
+    g, pd_num = case.g, case.pd_num
+    named = [r for r in case.readings if r.why == "district" and not r.mention.hint]
+    if pd_num is None or any(not any(e.centre for e in r.districts.values()) for r in named):
+        return None  # "Nahia 1, Khan Abad, Kunduz": the district named beats a ward number
+    cities = [r for r in case.readings if r.why == "city"]
+    if not cities:
+        for r in case.readings:
+            cands = [e for e in r.mention.entries if (e.kind in ("district", "place") and e.centre)]
+            ds = {e.adm2_pcode for e in cands}
+            if len(ds) == 1:
+                d = ds.pop()
+                town = g.towns.get(d)
+                entry = town if town and town.centre else cands[0]
+                cities.append(_Reading(r.mention, set(), {d: entry}, _T_PD, "city", True))
+    if not cities:
+        for r in case.villages:
+            wards = g.city_wards.get(key_from_tokens(r.mention.text.split()), {})
+            ds = [d for d, w in wards.items() if pd_num in w]
+            if len(ds) == 1 and ds[0] in g.towns:
+                cities.append(_Reading(r.mention, set(), {ds[0]: g.towns[ds[0]]}, _T_PD, "ward", True))
+    if not cities and _says_the_capital(case.text):  # "the 13th district of the capital"
+        d = g.centre_of["AF01"]
+        cities.append(_Reading(_Mention(0, 0, "the capital", ()), set(), {d: g.towns[d]}, _T_PD, "city", True))
+    if cities:
+        case.pd_reading = cities[0]
+        case.pd_reading.tier = _T_PD
+        case.readings = [r for r in case.readings if r.mention is not case.pd_reading.mention] + [case.pd_reading]
+    return None
+
+
+def _stage_capital_words(case: _Case) -> GeocodeResult | None:
+    """A national ministry or "the capital": Kabul city.
+
+    Either marks a bare "Kabul" as the city; named as the place itself, with nothing
+    else named, it is Kabul city ("outside the Ministry of Refugees", "در پایتخت").
+    """
+    g, text = case.g, case.text
     kabul_city = g.centre_of["AF01"]
     if text and (_names_a_ministry(text, located=False) or _says_the_capital(text)):
-        for k, r in enumerate(readings):
-            if r.provinces == {"AF01"} and not r.strong and not r.districts:
-                readings[k] = _Reading(r.mention, set(), {kabul_city: g.towns[kabul_city]}, _T_CITY, "ministry", True)
-    if text and not readings and pd_reading is None and not road_prov and not hint_provinces:
+        for k, r in enumerate(case.readings):
+            if r.provinces == {"AF01"} and (not r.strong or r.mention.marker == "tail") and not r.districts:
+                case.readings[k] = _Reading(
+                    r.mention, set(), {kabul_city: g.towns[kabul_city]}, _T_CITY, "ministry", True
+                )
+    _weigh_provinces(case)
+    if text and not case.readings and case.pd_reading is None and not case.road_prov and not case.hint_provinces:
         if _names_a_ministry(text):
             note = "a national ministry, with no other place named: Kabul city"
             return _district_result(g, g.towns[kabul_city], kabul_city, note, place_ok=True)
         if _says_the_capital(text, located=True):
             note = "'the capital' with no other place named: Kabul city"
             return _district_result(g, g.towns[kabul_city], kabul_city, note, place_ok=True)
+    return None
 
-    strong_prov = set(hint_provinces)
-    weak_prov: set[str] = set()
-    prov_readings = [r for r in readings if r.provinces]
-    for r in prov_readings:
-        (strong_prov if r.strong else weak_prov).update(r.provinces)
-    all_prov = strong_prov | weak_prov
 
-    dist_readings = [r for r in readings if r.districts]
-    if dist_readings:
-        best_tier = min(r.tier for r in dist_readings)
-        top = [r for r in dist_readings if r.tier == best_tier]
-        top_strong = any(r.strong or r.tier <= _T_CITY for r in top)
-        cands_all: dict[str, tuple[Entry, _Reading]] = {}
+def _stage_districts(case: _Case) -> GeocodeResult | None:
+    """The strongest district evidence, checked against the provinces named.
+
+    Settles "Shotul district in Panjshir", "Sangar, Trinkot, Uruzgan", "PD-14, Herat City",
+    "Fayzabad, Badakhshan". Passes when no mention names a district or town.
+    """
+    g = case.g
+    dist_readings = [r for r in case.readings if r.districts]
+    if not dist_readings:
+        return None
+    best_tier = min(r.tier for r in dist_readings)
+    top = [r for r in dist_readings if r.tier == best_tier]
+    cands_all = _top_candidates(top)
+    cands, conflict = _filter_by_provinces(case, top, cands_all, best_tier)
+    if conflict:
+        return _conflict_answer(case, top, cands_all, conflict, best_tier)
+    cands = _narrow_candidates(case, dist_readings, cands, best_tier)
+    provs = {g.districts[d].parent for d in cands}
+    if len(provs) > 1:
+        return GeocodeResult(
+            geocode_status=AMBIGUOUS,
+            geocode_candidates=_candidates(g, cands),
+            geocode_note=f"'{top[0].mention.text}' names places in {len(provs)} provinces and nothing in the text "
+            "settles which",
+        )
+    pc = next(iter(provs))
+    ignored, contradiction = _other_mentions(case, dist_readings, top, cands, pc)
+    if contradiction is not None:
+        return contradiction
+    extra = _extra_note(case, pc, ignored)
+    if len(cands) == 1:
+        d, (e, r) = next(iter(cands.items()))
+        return _one_district(case, d, e, r, extra)
+    names = ", ".join(g.districts[d].name for d in sorted(cands))
+    return _province_result(
+        g,
+        pc,
+        f"province '{g.provinces[pc].name}': several districts fit ({names}), none preferred" + extra,
+        _candidates(g, cands),
+    )
+
+
+def _top_candidates(top: list[_Reading]) -> dict[str, tuple[Entry, _Reading]]:
+    """District -> (entry, reading) of the strongest readings (a town entry preferred, for its point)."""
+    out: dict[str, tuple[Entry, _Reading]] = {}
+    for r in top:
+        for d, e in r.districts.items():
+            cur = out.get(d)
+            if cur is None or (cur[0].kind == "district" and e.kind == "place"):
+                out[d] = (e, r)
+    return out
+
+
+def _filter_by_provinces(case: _Case, top, cands_all, best_tier) -> tuple[dict, set[str] | None]:
+    """Keep the candidates in the provinces named; return them and the provinces they contradict, if any.
+
+    A province named outright (marker, the end of "X, Y, Z", admin1) must contain the
+    district; a province named in passing only filters same-named districts. Before
+    giving up, a close spelling of a district of the province named is tried
+    (شینواری / Shinwar). Only a police district outranks a province named in passing.
+    """
+    g = case.g
+    cands, conflict = cands_all, None
+    if case.strong_prov:
+        cands = {d: v for d, v in cands_all.items() if g.districts[d].parent in case.strong_prov}
+        conflict = case.strong_prov if not cands else None
+    elif case.weak_prov:
+        filtered = {d: v for d, v in cands_all.items() if g.districts[d].parent in case.weak_prov}
+        if filtered:
+            cands = filtered
+        elif best_tier != _T_PD:
+            conflict = case.weak_prov
+    if conflict:
+        near_hits: dict[str, tuple[Entry, _Reading]] = {}
         for r in top:
-            for d, e in r.districts.items():
-                cur = cands_all.get(d)
-                if cur is None or (cur[0].kind == "district" and e.kind == "place"):
-                    cands_all[d] = (e, r)
-        cands = cands_all
-        conflict = None
-        if strong_prov:
-            cands = {d: v for d, v in cands_all.items() if g.districts[d].parent in strong_prov}
-            conflict = strong_prov if not cands else None
-        elif weak_prov:
-            filtered = {d: v for d, v in cands_all.items() if g.districts[d].parent in weak_prov}
-            if filtered:
-                cands = filtered
-            elif best_tier != _T_PD:
-                # Only a police district outranks a province named in passing ("پروان سه ... شهر کابل").
-                conflict = weak_prov
-        if conflict:
-            # Perhaps a spelling of a district of the province named (شینواری / شینوار).
-            near_hits: dict[str, tuple[Entry, _Reading]] = {}
-            for r in top:
-                for e in _closest_within(key_from_tokens(r.mention.text.split()), conflict, g):
-                    near_hits[e.adm2_pcode] = (
-                        e,
-                        _Reading(r.mention, set(), {e.adm2_pcode: e}, r.tier, r.why, r.strong),
-                    )
-            if len(near_hits) == 1:
-                d, (e, r) = next(iter(near_hits.items()))
-                r.mention.fuzzy, r.mention.how = True, "close spelling"
-                cands, conflict = near_hits, None
-        if (
-            conflict
-            and len(conflict) == 1
-            and conflict <= strong_prov
-            and best_tier == _T_DISTRICT
-            and not any(e.centre for e, _ in cands_all.values())
-        ):
-            # One province named outright and a name marked as a district that is no provincial
-            # capital ("Kohistan district of Kapisa"): the province stands, the district named is
-            # not in it, so no district is chosen; the other readings are listed. A city named
-            # against a province ("Jalalabad, Kabul province") stays ambiguous.
-            pc = next(iter(conflict))
-            return _province_result(
-                g,
-                pc,
-                f"province '{g.provinces[pc].name}' as named; the district named ('{top[0].mention.text}') is not "
-                "one of its districts, so no district is chosen",
-                _candidates(g, set(cands_all)),
-            )
-        if conflict:
-            # The district named is in none of the provinces named: do not pick.
-            codes = set(cands_all) | conflict
-            return GeocodeResult(
-                geocode_status=AMBIGUOUS,
-                geocode_candidates=_candidates(g, codes),
-                geocode_note=f"the district named ('{top[0].mention.text}') is not in the province named "
-                f"({', '.join(sorted(g.provinces[p].name for p in conflict))})",
-            )
-        if len({g.districts[d].parent for d in cands}) > 1:
-            # Same name in several provinces; a lower-tier mention may settle it (e.g. a town).
-            lower = {d for r in dist_readings if r.tier > best_tier for d in r.districts}
-            narrowed = {d: v for d, v in cands.items() if d in lower}
-            if len(narrowed) == 1:
-                cands = narrowed
-        if len({g.districts[d].parent for d in cands}) > 1 and road_prov:
-            # "... Kabul-Jalalabad highway in Surobi district": the road's ends settle the province.
-            narrowed = {d: v for d, v in cands.items() if g.districts[d].parent in road_prov}
-            if len({g.districts[d].parent for d in narrowed}) == 1:
-                cands = narrowed
-        provs = {g.districts[d].parent for d in cands}
-        if len(provs) == 1 and len(cands) > 1:
-            # In one province, an exact name beats a short form (Kushk vs Kushk-e-Kuhna).
-            exact = {d: v for d, v in cands.items() if v[0].source != "short form"}
-            if len(exact) == 1:
-                cands = exact
-        if len(provs) > 1:
-            return GeocodeResult(
-                geocode_status=AMBIGUOUS,
-                geocode_candidates=_candidates(g, cands),
-                geocode_note=f"'{top[0].mention.text}' names places in {len(provs)} provinces and nothing in the text "
-                "settles which",
-            )
-        pc = provs.pop()
-        # Any other district-level mention pointing only to another province contradicts the answer.
-        ignored_places = []
-        for r in dist_readings:
-            if r in top:
-                continue
-            parents = {g.districts[d].parent for d in r.districts}
-            if r.tier == _T_PLACE and top_strong and pc not in parents:
-                ignored_places.append(r.mention.text)  # GeoNames names are often common words
-                continue
-            if pc not in parents and not (parents & strong_prov):
-                if any(t.mention.hint for t in top):
-                    # The curated district (admin2 hint) outranks a name met in the free text.
-                    ignored_places.append(r.mention.text)
-                    continue
-                codes = set(cands) | set(r.districts)
-                return GeocodeResult(
-                    geocode_status=AMBIGUOUS,
-                    geocode_candidates=_candidates(g, codes),
-                    geocode_note=f"'{top[0].mention.text}' and '{r.mention.text}' point to different provinces",
-                )
-        ignored = sorted(weak_prov - {pc})
-        extra = ""
-        if ignored:
-            extra = "; also named: " + ", ".join(g.provinces[p].name for p in ignored)
-        if road_names:
-            extra += "; road ends named: " + ", ".join(road_names)
-        if ignored_places:
-            extra += "; ignored: " + ", ".join(repr(t) for t in ignored_places)
-        if len(cands) == 1:
-            d, (e, r) = next(iter(cands.items()))
-            desc = _describe(r, g, d)
-            if r.tier == _T_PD:
-                town = g.towns.get(d)
-                note = f"police district {pd_num} of {g.districts[d].name} city: {desc}"
-                if r.mention.text == "the capital":
-                    note = f"police district {pd_num} of the capital, Kabul city"
-                ent = town if town is not None else e
-                return _district_result(g, ent, d, note + extra, place_ok=True)
-            place_ok = (
-                r.tier in (_T_CITY, _T_NAME, _T_PLACE)
-                and e.kind == "place"
-                and not r.mention.near
-                and not r.mention.airport
-            )
-            if r.mention.near and r.tier != _T_DISTRICT and g.centre_of.get(g.districts[d].parent) == d:
-                # The outskirts of a provincial capital often lie in a neighbouring district.
-                note = (
-                    f"province '{g.provinces[pc].name}': the text places it near or on the outskirts of "
-                    f"{g.districts[d].name} city, which may lie in a neighbouring district"
-                )
-                return _province_result(g, pc, note + extra, _candidates(g, [d]))
-            if r.mention.near:
-                desc += " (the text places it near or on the outskirts: district precision)"
-            return _district_result(g, e, d, desc + extra, place_ok=place_ok)
-        # Several districts in one province: prefer the one a marked mention named.
-        names = ", ".join(g.districts[d].name for d in sorted(cands))
+            for e in _closest_within(key_from_tokens(r.mention.text.split()), conflict, g):
+                near_hits[e.adm2_pcode] = (e, _Reading(r.mention, set(), {e.adm2_pcode: e}, r.tier, r.why, r.strong))
+        if len(near_hits) == 1:
+            r = next(iter(near_hits.values()))[1]
+            r.mention.fuzzy, r.mention.how = True, "close spelling"
+            return near_hits, None
+    return cands, conflict
+
+
+def _conflict_answer(case: _Case, top, cands_all, conflict: set[str], best_tier: int) -> GeocodeResult:
+    """The district named is in none of the provinces named.
+
+    One province named outright and a district-marked name that is no provincial capital
+    ("Kohistan district of Kapisa"): the province stands, no district is chosen. Otherwise
+    (a city named against a province: "Jalalabad, Kabul province") ``ambiguous``.
+    """
+    g = case.g
+    if (
+        len(conflict) == 1
+        and conflict <= case.strong_prov
+        and best_tier == _T_DISTRICT
+        and not any(e.centre for e, _ in cands_all.values())
+    ):
+        pc = next(iter(conflict))
         return _province_result(
             g,
             pc,
-            f"province '{g.provinces[pc].name}': several districts fit ({names}), none preferred",
-            _candidates(g, cands),
+            f"province '{g.provinces[pc].name}' as named; the district named ('{top[0].mention.text}') is not "
+            "one of its districts, so no district is chosen",
+            _candidates(g, set(cands_all)),
         )
+    return GeocodeResult(
+        geocode_status=AMBIGUOUS,
+        geocode_candidates=_candidates(g, set(cands_all) | conflict),
+        geocode_note=f"the district named ('{top[0].mention.text}') is not in the province named "
+        f"({', '.join(sorted(g.provinces[p].name for p in conflict))})",
+    )
 
-    if pd_num is not None and not all_prov:
-        return GeocodeResult(geocode_note=f"police district {pd_num} named without a city")
-    if not readings and road_prov and not hint_provinces:
+
+def _narrow_candidates(case: _Case, dist_readings, cands: dict, best_tier: int) -> dict:
+    """Same name in several places: a town, a road's ends, an exact name or a village may settle it."""
+    g = case.g
+
+    def parents(c) -> set[str]:
+        return {g.districts[d].parent for d in c}
+
+    if len(parents(cands)) > 1:
+        lower = {d for r in dist_readings if r.tier > best_tier for d in r.districts}
+        narrowed = {d: v for d, v in cands.items() if d in lower}
+        if len(narrowed) == 1:
+            cands = narrowed
+    if len(parents(cands)) > 1 and case.road_prov:
+        # "... Kabul-Jalalabad highway in Surobi district": the road's ends settle the province.
+        narrowed = {d: v for d, v in cands.items() if g.districts[d].parent in case.road_prov}
+        if len(parents(narrowed)) == 1:
+            cands = narrowed
+    if len(parents(cands)) == 1 and len(cands) > 1:
+        # In one province, an exact name beats a short form (Kushk vs Kushk-e-Kuhna).
+        exact = {d: v for d, v in cands.items() if v[0].source != "short form"}
+        if len(exact) == 1:
+            cands = exact
+    if len(cands) > 1:
+        d = _village_district(case, set(cands))
+        if d is not None:
+            cands = {d: cands[d]}
+    return cands
+
+
+#: A village name listed in more districts than this is too common to settle anything.
+_VILLAGE_MAX_DISTRICTS = 3
+
+
+def _village_district(case: _Case, allowed: set[str]) -> str | None:
+    """The one district of ``allowed`` that a village or neighbourhood named in the text lies in, else None.
+
+    Only specific names count (listed in at most :data:`_VILLAGE_MAX_DISTRICTS` districts
+    nationwide), and all the villages named must agree.
+    """
+    found: set[str] = set()
+    for r in case.villages + [r for r in case.readings if r.why == "place"]:
+        if len(r.districts) > _VILLAGE_MAX_DISTRICTS:
+            continue
+        found |= set(r.districts) & allowed
+    return found.pop() if len(found) == 1 else None
+
+
+def _other_mentions(case: _Case, dist_readings, top, cands, pc: str) -> tuple[list[str], GeocodeResult | None]:
+    """Other district-level mentions: ignored (noted) when weaker, or ``ambiguous`` when they contradict.
+
+    A town met in the text (GeoNames names are often common words) yields to a marked
+    district; an unmarked name yields to a district marked inside a province named
+    outright ("Sayed Abad area of Dand district in Kandahar province"); a curated admin2
+    outranks a name in the free text.
+    """
+    g = case.g
+    ignored = []
+    marked_in_named = any(r.strong for r in top) and pc in case.strong_prov
+    for r in dist_readings:
+        if r in top:
+            continue
+        parents = {g.districts[d].parent for d in r.districts}
+        top_strong = any(t.strong or t.tier <= _T_CITY for t in top)
+        if pc in parents or parents & case.strong_prov:
+            continue
+        if (r.tier == _T_PLACE and top_strong) or (marked_in_named and not r.strong):
+            ignored.append(r.mention.text)
+            continue
+        if any(t.mention.hint for t in top):
+            ignored.append(r.mention.text)
+            continue
+        return ignored, GeocodeResult(
+            geocode_status=AMBIGUOUS,
+            geocode_candidates=_candidates(g, set(cands) | set(r.districts)),
+            geocode_note=f"'{top[0].mention.text}' and '{r.mention.text}' point to different provinces",
+        )
+    return ignored, None
+
+
+def _extra_note(case: _Case, pc: str, ignored: list[str]) -> str:
+    g = case.g
+    extra = ""
+    others = sorted(case.weak_prov - {pc})
+    if others:
+        extra = "; also named: " + ", ".join(g.provinces[p].name for p in others)
+    if case.road_names:
+        extra += "; road ends named: " + ", ".join(case.road_names)
+    if ignored:
+        extra += "; ignored: " + ", ".join(repr(t) for t in ignored)
+    return extra
+
+
+def _one_district(case: _Case, d: str, e: Entry, r: _Reading, extra: str) -> GeocodeResult:
+    """The answer for one district: a police district, a near/outskirts reading, a town or the district."""
+    g = case.g
+    desc = _describe(r, g, d)
+    if r.tier == _T_PD:
+        town = g.towns.get(d)
+        note = f"police district {case.pd_num} of {g.districts[d].name} city: {desc}"
+        if r.mention.text == "the capital":
+            note = f"police district {case.pd_num} of the capital, Kabul city"
+        return _district_result(g, town if town is not None else e, d, note + extra, place_ok=True)
+    place_ok = r.tier in (_T_CITY, _T_NAME, _T_PLACE) and e.kind == "place" and not r.mention.near
+    place_ok = place_ok and not r.mention.airport
+    if r.mention.near:
+        # "outskirts of Charikar city": the city's district, at district precision (not the city's point).
+        desc += " (the text places it near or on the outskirts: district precision)"
+    return _district_result(g, e, d, desc + extra, place_ok=place_ok)
+
+
+def _stage_provinces(case: _Case) -> GeocodeResult | None:
+    """No district evidence: provinces only ("Takhar", "Helmand province", "Kunduz").
+
+    One province → a province-level match, unless a specific village or neighbourhood named
+    lies in one of its districts ("Khoshal Khan Mina, Kabul" → Kabul city's district).
+    Several → ``ambiguous``. A police district without a city, or only a road's ends: not guessed.
+    """
+    g = case.g
+    strong, all_prov = case.strong_prov, case.all_prov
+    if case.pd_num is not None and not all_prov:
+        return GeocodeResult(geocode_note=f"police district {case.pd_num} named without a city")
+    if not case.readings and case.road_prov and not case.hint_provinces:
         return GeocodeResult(
             geocode_status=AMBIGUOUS,
-            geocode_candidates=_candidates(g, road_prov),
-            geocode_note=f"only the ends of a named road ({', '.join(road_names)}); the road crosses other provinces",
+            geocode_candidates=_candidates(g, case.road_prov),
+            geocode_note=f"only the ends of a named road ({', '.join(case.road_names)}); the road crosses other "
+            "provinces",
         )
-    if len(all_prov) == 1 or (len(strong_prov) == 1):
-        pc = next(iter(strong_prov)) if len(strong_prov) == 1 else next(iter(all_prov))
-        r = next((r for r in prov_readings if pc in r.provinces), None)
-        note = f"province '{g.provinces[pc].name}'"
-        if r is not None:
-            shared = [
-                e
-                for e in r.mention.entries
-                if e.adm1_pcode == pc
-                and (e.kind == "district" or (e.kind == "place" and e.adm2_pcode in g.same_name_capitals))
-            ]
-            if r.mention.airport:
-                note += "; an airport named for the city may lie outside the city's district"
-            elif shared:
-                note += (
-                    f"; the district '{g.districts[shared[0].adm2_pcode].name}' shares the name, not chosen "
-                    "without 'city' or a district marker"
-                )
-            elif not any(e.kind == "province" and e.source in ("name", "Dari name") for e in r.mention.entries):
-                note += f" (as '{r.mention.text}')"
-        else:
-            note += " (from the admin1 hint)"
-        if pd_num is not None:
-            note += f"; a numbered district ({pd_num}) is named but no city with police districts was recognised"
-        others = sorted(weak_prov - {pc})
-        if others:
-            note += "; also named: " + ", ".join(g.provinces[p].name for p in others)
-        if road_names:
-            note += "; road ends named: " + ", ".join(road_names)
-        return _province_result(g, pc, note)
-    if len(all_prov) > 1:
+    if len(all_prov) > 1 and len(strong) != 1:
         return GeocodeResult(
             geocode_status=AMBIGUOUS,
             geocode_candidates=_candidates(g, all_prov),
             geocode_note=f"{len(all_prov)} provinces named and no district settles which",
         )
+    if not all_prov:
+        return None
+    pc = next(iter(strong)) if len(strong) == 1 else next(iter(all_prov))
+    d = _village_district(case, {x for x, u in g.districts.items() if u.parent == pc})
+    if d is not None:
+        r = next(v for v in case.villages + case.readings if d in v.districts)
+        note = _describe(r, g, d) + " (a village or neighbourhood of that name lies in this district of the province)"
+        return _district_result(g, r.districts[d], d, note, place_ok=False)
+    return _province_answer(case, pc)
+
+
+def _province_answer(case: _Case, pc: str) -> GeocodeResult:
+    g = case.g
+    r = next((r for r in case.readings if pc in r.provinces), None)
+    note = f"province '{g.provinces[pc].name}'"
+    if r is not None:
+        shared = [
+            e
+            for e in r.mention.entries
+            if e.adm1_pcode == pc
+            and (e.kind == "district" or (e.kind == "place" and e.adm2_pcode in g.same_name_capitals))
+        ]
+        if r.mention.airport:
+            note += "; an airport named for the city may lie outside the city's district"
+        elif shared:
+            note += (
+                f"; the district '{g.districts[shared[0].adm2_pcode].name}' shares the name, not chosen "
+                "without 'city' or a district marker"
+            )
+        elif not any(e.kind == "province" and e.source in ("name", "Dari name") for e in r.mention.entries):
+            note += f" (as '{r.mention.text}')"
+    else:
+        note += " (from the admin1 hint)"
+    if case.pd_num is not None:
+        note += f"; a numbered district ({case.pd_num}) is named but no city with police districts was recognised"
+    others = sorted(case.weak_prov - {pc})
+    if others:
+        note += "; also named: " + ", ".join(g.provinces[p].name for p in others)
+    if case.road_names:
+        note += "; road ends named: " + ", ".join(case.road_names)
+    return _province_result(g, pc, note)
+
+
+def _stage_nothing(case: _Case, admin1: str | None, admin2: str | None) -> GeocodeResult:
+    """Nothing recognised: ``unresolved`` with a note saying what was missing."""
+    text = case.text
     if (not text or not text.strip()) and not (admin1 or admin2):
         return GeocodeResult(geocode_note="no place text")
     if not text or not text.strip():
         return GeocodeResult(geocode_note="no place text, and no province or district recognised in the hints")
+    if case.villages:
+        g = case.g
+        codes = {d for r in case.villages for d in r.districts}
+        return GeocodeResult(
+            geocode_candidates=_candidates(g, codes) if len(codes) <= 8 else "",
+            geocode_note=f"only a village or neighbourhood ('{case.villages[0].mention.text}', listed in "
+            f"{len(codes)} district(s)) and no district or province to confirm it",
+        )
     return GeocodeResult(geocode_note="no province, district or town name recognised")
 
 

@@ -25,7 +25,7 @@ LOCAL_GAZETTEER_DIR = DATA_DIR / "gazetteer"
 
 #: ``data/gazetteer/iec/``: the IEC 2019 settlements and district spellings, a separately
 #: licensed component (GPL-3.0; see its NOTICE.md).
-IEC_GAZETTEER_DIR = LOCAL_GAZETTEER_DIR / "iec"
+IEC_GAZETTEER_DIR = LOCAL_GAZETTEER_DIR / "iec"  # = LOCAL_GAZETTEER_DIR / IEC_DIR_NAME
 
 #: ``data/events/``: the bundled default events.
 LOCAL_EVENTS_DIR = DATA_DIR / "events"
@@ -105,6 +105,16 @@ N_DISTRICTS = 399
 ADMIN_UNITS_FILE = "afg_admin_units.csv"
 PROVINCE_VARIANTS_FILE = "afg_province_name_variants.csv"
 GEONAMES_FILE = "afg_geonames_cities500.csv"
+#: Our own spelling table (name, level, parents, source, reason) and name rules (CC0).
+NAME_VARIANTS_FILE = "afg_name_variants.csv"
+NAME_RULES_FILE = "afg_name_rules.csv"
+#: The files every gazetteer folder must hold.
+GAZETTEER_FILES = (ADMIN_UNITS_FILE, PROVINCE_VARIANTS_FILE, GEONAMES_FILE, NAME_VARIANTS_FILE, NAME_RULES_FILE)
+#: The optional GPL-3.0 component inside a gazetteer folder (see :data:`IEC_GAZETTEER_DIR`):
+#: without it the geocoder works, but does not know villages.
+IEC_DIR_NAME = "iec"
+IEC_SETTLEMENTS_FILE = "afg_settlements_iec2019.csv"
+IEC_DISTRICT_VARIANTS_FILE = "afg_district_name_variants_iec.csv"
 
 #: A point this close (metres) outside the national outline is snapped to the
 #: nearest district (GPS noise, coordinates rounded to 0.01 degrees); farther
@@ -136,7 +146,8 @@ WESTERN_PROVINCES = ("AF32", "AF33", "AF31", "AF23", "AF34")  # Hirat, Farah, Ba
 #: Attribution, shown in the README, the app and every export.
 ATTRIBUTION = (
     "Boundaries: AGCHO / OCHA (HDX, COD-AB 2018), CC BY-IGO. "
-    "Places: GeoNames (geonames.org), CC BY 4.0. "
+    "Places: GeoNames (geonames.org), CC BY 4.0; "
+    "villages: IEC Afghanistan 2019, compiled by Colin Cookman, GPL-3.0 (data/gazetteer/iec/). "
     "Events: compiled from public reporting (see each event's source_url); "
     "UCDP GED (Sundberg & Melander 2013), CC BY 4.0, where used."
 )

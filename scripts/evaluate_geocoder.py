@@ -1,13 +1,22 @@
-"""Measure the geocoder on the source events (reported events and the UCDP subset).
+"""Measure the geocoder on the source events, the UCDP subset and IEC "village, district, province" strings.
 
 Usage::
 
     python scripts/evaluate_geocoder.py [--json OUT] [--show-errors]
 
-(a) ``reported_events.csv``, rows DEV-001..DEV-100, DEV-105, DEV-106 (the
-AGGREGATE rows are skipped): ``location_text`` alone (no hints), then
-``location_text_en`` where non-empty, against the curated ``province``/``district``
-(AGCHO names, joined on (province, district) to P-codes).
+(a) ``reported_events.csv`` (the AGGREGATE rows are skipped), in two parts: DEV-001..106
+(the rows earlier geocoder work was tuned on) and DEV-107..198 (added since; measured
+before and after issue 11, which then tuned on them too): ``location_text`` alone (no
+hints), then ``location_text_en`` where non-empty, against the curated
+``province``/``district`` (AGCHO names, joined on (province, district) to P-codes).
+
+(c) Held-out spellings: for every IEC 2019 settlement, the string
+``"<village>, <IEC district spelling>, <common province name>"`` (``"Sang Zor, Farah,
+Farah"``, ``"Bawzai, Nahr Saraj, Helmand"``), geocoded with a gazetteer **without** the
+``iec/`` folder, so neither the village nor the IEC district spelling is in the index:
+what the transliteration keys, the fuzzy matcher and the hierarchy reading do with
+spellings they have never seen. Split by the polling-centre code into a ``dev`` half
+(errors may be looked at) and a ``test`` half (only its numbers are read).
 
 (b) ``ucdp_ged_afg_2001_2018_subset.csv``: the ``adm_2`` text alone against the
 point-in-district of the coordinates; then the coordinates alone (through
@@ -15,15 +24,21 @@ point-in-district of the coordinates; then the coordinates alone (through
 
 Metrics: % provinces right (over all rows), % districts right (over rows whose
 truth has a district), confident wrong answers (status ``matched`` with a wrong
-province, or a wrong non-empty district), counts by status, rows/s.
+province, or a wrong non-empty district), districts given where the truth has none
+(``extra_districts``), counts by status, rows/s.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import shutil
 import sys
+import tempfile
 import time
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -57,6 +72,8 @@ def score(out: pd.DataFrame, truth1: pd.Series, truth2: pd.Series) -> dict:
         "districts_right_pct": round(100 * dist_ok.sum() / has_d.sum(), 1) if has_d.sum() else None,
         "rows_with_district": int(has_d.sum()),
         "confident_wrong": int(wrong.sum()),
+        "confident_wrong_pct": round(100 * wrong.sum() / n, 2) if n else None,
+        "extra_districts": int((matched & ~has_d & (d != "")).sum()),
         "status": {s: int((st == s).sum()) for s in ("matched", "ambiguous", "unresolved")},
         "_wrong_rows": wrong_rows,
     }
@@ -74,6 +91,53 @@ def reported(src: Path) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     if unknown:
         raise SystemExit(f"curated names not in the gazetteer: {unknown}")
     return df, t1, t2
+
+
+def split_reported(df: pd.DataFrame) -> pd.Series:
+    """True for DEV-107..198 (added since the earlier geocoder work), False for DEV-001..106."""
+    return df["event_id"].str.extract(r"(\d+)$")[0].astype(int) >= 107
+
+
+def iec_strings(
+    gazetteer: Path, *, half: str | None = None, every: int = 1
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """``"<village>, <IEC district spelling>, <province>"`` for the IEC settlements, with their true P-codes.
+
+    ``half`` ``"dev"`` or ``"test"`` keeps one half (split on a CRC of the polling-centre
+    code, so it is stable); ``every`` keeps every n-th row (for a quick regression test).
+    """
+    iec = gazetteer / settings.IEC_DIR_NAME / settings.IEC_SETTLEMENTS_FILE
+    df = pd.read_csv(iec, dtype=str, keep_default_na=False)
+    variants = pd.read_csv(gazetteer / settings.PROVINCE_VARIANTS_FILE, dtype=str, keep_default_na=False)
+    common = dict(zip(variants["adm1_pcode"], variants["common_name_en"], strict=True))
+    if half is not None:
+        test = df["pc_code"].map(lambda c: zlib.crc32(c.encode()) % 2 == 1)
+        df = df[test if half == "test" else ~test]
+    df = df.iloc[::every].reset_index(drop=True)
+    district = df["iec_district_en"].str.title()
+    df = df.assign(text=df["place_en"].str.strip() + ", " + district + ", " + df["adm1_pcode"].map(common))
+    return df, df["adm1_pcode"], df["adm2_pcode"]
+
+
+@contextlib.contextmanager
+def gazetteer_without_iec(gazetteer: Path):
+    """Point ``$AFGMAP_GAZETTEER`` at a copy of ``gazetteer`` without its ``iec/`` folder (a held-out index)."""
+    from geo.geocode import _cached
+
+    old = os.environ.get(settings.GAZETTEER_ENV)
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "gazetteer"
+        shutil.copytree(gazetteer, copy, ignore=shutil.ignore_patterns(settings.IEC_DIR_NAME))
+        os.environ[settings.GAZETTEER_ENV] = str(copy)
+        _cached.cache_clear()
+        try:
+            yield copy
+        finally:
+            if old is None:
+                os.environ.pop(settings.GAZETTEER_ENV, None)
+            else:
+                os.environ[settings.GAZETTEER_ENV] = old
+            _cached.cache_clear()
 
 
 def ucdp(src: Path) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
@@ -102,13 +166,27 @@ def main(argv: list[str] | None = None) -> int:
 
     results = []
     rep, r1, r2 = reported(src)
-    results.append(run("reported: location_text", rep, r1, r2, text_column="location_text"))
-    en = rep["location_text_en"] != ""
-    results.append(
-        run(
-            "reported: location_text_en", rep[en].reset_index(drop=True), r1[en], r2[en], text_column="location_text_en"
+    new = split_reported(rep)
+    for part, rows in (("DEV-001..106", ~new), ("DEV-107..198", new)):
+        results.append(
+            run(
+                f"reported {part}: text",
+                rep[rows].reset_index(drop=True),
+                r1[rows],
+                r2[rows],
+                text_column="location_text",
+            )
         )
-    )
+        en = rows & (rep["location_text_en"] != "")
+        results.append(
+            run(
+                f"reported {part}: English",
+                rep[en].reset_index(drop=True),
+                r1[en],
+                r2[en],
+                text_column="location_text_en",
+            )
+        )
     u, u1, u2 = ucdp(src)
     with_name = u["adm_2"].str.strip() != ""
     results.append(
@@ -136,6 +214,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     n_flag = int(flagged["_out"]["geocode_note"].str.contains("FLAG").sum())
 
+    gaz = settings.gazetteer_dir()
+    if (gaz / settings.IEC_DIR_NAME / settings.IEC_SETTLEMENTS_FILE).is_file():
+        halves = {h: iec_strings(gaz, half=h) for h in ("dev", "test")}
+        with gazetteer_without_iec(gaz):
+            for h, (df, t1, t2) in halves.items():
+                results.append(run(f"IEC held-out spellings ({h})", df, t1, t2, text_column="text"))
+
     # Speed: the reported texts repeated to 20,000 rows (fresh cache for the first pass).
     big = pd.concat([rep] * (20_000 // len(rep) + 1), ignore_index=True).iloc[:20_000]
     from geo.geocode import _cached
@@ -145,23 +230,26 @@ def main(argv: list[str] | None = None) -> int:
     geocode(big, text_column="location_text")
     speed = round(len(big) / (time.perf_counter() - t0))
 
-    head = f"{'set':32} {'rows':>5} {'prov%':>6} {'dist%':>6} {'(n)':>5} {'wrong':>5}  matched/ambiguous/unresolved"
+    head = f"{'set':34} {'rows':>5} {'prov%':>6} {'dist%':>6} {'(n)':>5} {'wrong':>5} {'extra':>5}  matched/ambiguous/unresolved"
     print(head)
     print("-" * len(head))
     for r in results:
         s = r["status"]
         print(
-            f"{r['label']:32} {r['rows']:>5} {r['provinces_right_pct']!s:>6} {r['districts_right_pct']!s:>6} "
-            f"{r['rows_with_district']:>5} {r['confident_wrong']:>5}  {s['matched']}/{s['ambiguous']}/{s['unresolved']}"
+            f"{r['label']:34} {r['rows']:>5} {r['provinces_right_pct']!s:>6} {r['districts_right_pct']!s:>6} "
+            f"{r['rows_with_district']:>5} {r['confident_wrong']:>5} {r['extra_districts']:>5}  "
+            f"{s['matched']}/{s['ambiguous']}/{s['unresolved']}"
         )
     print(f"\nUCDP rows where the adm_2 text disagrees with the coordinates (flagged): {n_flag} of {len(u)}")
     print(f"speed: {speed} rows/s on 20,000 rows of repeated reported place texts")
     if args.show_errors:
         for r in results:
+            if "(test)" in r["label"]:
+                continue  # the held-out half: its numbers only
             for i in r["_wrong_rows"]:
                 o = r["_out"].iloc[i]
                 print(
-                    f"WRONG [{r['label']}] row {i}: {o.get('location_text', o.get('adm_2', ''))!r} -> "
+                    f"WRONG [{r['label']}] row {i}: {o.get('location_text', o.get('adm_2', o.get('text', '')))!r} -> "
                     f"{o['adm1_pcode']} {o['adm2_pcode']} ({o['geocode_note']})"
                 )
     if args.json:

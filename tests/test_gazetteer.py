@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
 from geo import settings
 from geo.errors import InputError
-from geo.gazetteer import ALIASES, NEIGHBOURHOODS, load_gazetteer, name_key, normalize_text, tokens
+from geo.gazetteer import LEVELS, NAME_TABLE_COLUMNS, load_gazetteer, name_key, normalize_text, tokens
 
 
 @pytest.fixture(scope="module")
@@ -85,18 +87,79 @@ def test_tokens_drop_punctuation():
     assert tokens("Pol-e-Hesar, Baghlan") == ["pol", "e", "hesar", "baghlan"]
 
 
-def test_every_alias_points_to_a_real_district_and_resolves(gaz):
-    assert 30 <= len(ALIASES) <= 150  # a small hand-written table, not a second gazetteer
-    for spelling, pcode in ALIASES.items():
-        assert pcode in gaz.districts, (spelling, pcode)
-        hits = {e.adm2_pcode for e in gaz.lookup(name_key(spelling)) if e.kind == "district"}
-        assert pcode in hits, (spelling, pcode, hits)
+def _table(name: str) -> pd.DataFrame:
+    return pd.read_csv(settings.LOCAL_GAZETTEER_DIR / name, dtype=str, keep_default_na=False)
 
 
-def test_every_neighbourhood_is_in_a_real_district(gaz):
-    for spelling, pcode in NEIGHBOURHOODS.items():
-        assert pcode in gaz.districts
-        assert any(e.source == "neighbourhood" and e.adm2_pcode == pcode for e in gaz.lookup(name_key(spelling)))
+def test_name_table_is_data_with_level_parents_and_reason(gaz):
+    table = _table(settings.NAME_VARIANTS_FILE)
+    assert tuple(table.columns) == NAME_TABLE_COLUMNS
+    assert 150 <= len(table) <= 400  # a small hand-written table, not a second gazetteer
+    assert set(table["level"]) <= set(LEVELS)
+    assert (table["source"] != "").all() and (table["reason"] != "").all()
+    for r in table.itertuples(index=False):
+        assert r.adm1_pcode in gaz.provinces, r
+        if r.level != "province":
+            assert gaz.districts[r.adm2_pcode].parent == r.adm1_pcode, r
+        hits = gaz.lookup(name_key(r.name))
+        want = r.adm1_pcode if r.level == "province" else r.adm2_pcode
+        assert any((e.adm2_pcode or e.adm1_pcode) == want for e in hits), r
+
+
+def test_code_holds_no_spelling_tables():
+    import geo.gazetteer as gz
+
+    for gone in ("ALIASES", "NEIGHBOURHOODS", "PROVINCE_ALIASES", "WEAK_NAMES", "COMMON_WORD_PLACES"):
+        assert not hasattr(gz, gone)
+
+
+def test_name_rules_are_data(gaz):
+    rules = _table(settings.NAME_RULES_FILE)
+    assert set(rules["rule"]) == {"needs_marker", "not_a_place"} and (rules["reason"] != "").all()
+    assert name_key("Sherzad") in gaz.weak_keys and name_key("Dara") in gaz.weak_keys
+    assert not any(e.kind == "place" for e in gaz.lookup(name_key("Ghulam Ali")))
+
+
+def test_a_bad_level_in_the_name_table_names_the_line(tmp_path, monkeypatch):
+    for f in settings.GAZETTEER_FILES:
+        shutil.copy(settings.LOCAL_GAZETTEER_DIR / f, tmp_path / f)
+    table = _table(settings.NAME_VARIANTS_FILE)
+    table.loc[3, "level"] = "hamlet"
+    table.to_csv(tmp_path / settings.NAME_VARIANTS_FILE, index=False)
+    monkeypatch.setenv(settings.GAZETTEER_ENV, str(tmp_path))
+    with pytest.raises(InputError, match="line 5: level must be one of"):
+        load_gazetteer()
+
+
+def test_iec_settlements_and_district_spellings_are_indexed_with_parents(gaz):
+    assert gaz.with_iec
+    villages = [e for e in gaz.lookup(name_key("Farghamanj")) if e.kind == "place"]
+    assert [(e.level, e.adm1_pcode, e.adm2_pcode, e.has_point) for e in villages] == [
+        ("settlement", "AF17", "AF1710", False)
+    ]
+    assert any(e.level == "neighbourhood" and e.adm2_pcode == "AF0101" for e in gaz.lookup(name_key("Qalacha")))
+    assert 8 in gaz.city_wards[name_key("Qalacha")]["AF0101"]  # KABUL CITY NAHIA 08
+    # IEC district spellings, and districts created after 2018 inside a 2018 district.
+    assert {e.adm2_pcode for e in gaz.lookup(name_key("CHARBOLAK")) if e.kind == "district"} == {"AF2111"}
+    assert {e.adm2_pcode for e in gaz.lookup(name_key("Dand")) if e.kind == "district"} == {"AF2701"}
+    # A bracketed province name is not read as the district's name ("SURUBI (KABUL)").
+    assert not any(e.adm2_pcode == "AF0115" for e in gaz.lookup(name_key("Kabul")) if e.kind == "district")
+
+
+def test_without_the_iec_folder_the_geocoder_still_works(tmp_path, monkeypatch):
+    # data/gazetteer/iec/NOTICE.md promises that deleting the GPL-3.0 folder leaves a working geocoder.
+    shutil.copytree(settings.LOCAL_GAZETTEER_DIR, tmp_path / "gaz", ignore=shutil.ignore_patterns("iec"))
+    monkeypatch.setenv(settings.GAZETTEER_ENV, str(tmp_path / "gaz"))
+    g = load_gazetteer()
+    assert not g.with_iec and not g.city_wards
+    assert not any(e.source.startswith("IEC") for es in g.index.values() for e in es)
+    from geo.geocode import _resolve
+
+    assert _resolve("Shotul district in Panjshir", None, None).adm2_pcode == "AF0806"
+    assert _resolve("Gardi, Sherzad, Nangarhar", None, None).adm2_pcode == "AF0619"
+    assert _resolve("Sangar, Trinkot, Uruzgan", None, None).adm2_pcode == "AF2501"
+    village = _resolve("Farghamanj, Badakhshan", None, None)  # villages are then unknown
+    assert (village.adm1_pcode, village.adm2_pcode) == ("AF17", "")
 
 
 def test_repeated_district_names_keep_both_units(gaz):
