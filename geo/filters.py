@@ -30,7 +30,8 @@ class Filters:
     event_types : tuple of str, optional
         ACLED ``event_type`` labels.
     provinces : tuple of str, optional
-        Province P-codes (``AF08``...).
+        Province P-codes (``AF08``...), or any spelling the gazetteer knows ("Herat",
+        "Panjshir", "Helmand", "هرات"): turned into P-codes here.
     claim_statuses : tuple of str, optional
         Values of ``claim_status``.
     exact_only : bool
@@ -61,6 +62,8 @@ class Filters:
                 object.__setattr__(self, name, parse_date(value, field=name))
             elif isinstance(value, dt.datetime):
                 object.__setattr__(self, name, value.date())
+        if self.provinces:
+            object.__setattr__(self, "provinces", province_codes(self.provinces))
         if self.groups:
             unknown = [g for g in self.groups if g not in GROUPS]
             if unknown:
@@ -100,6 +103,41 @@ class Filters:
         if self.exact_only:
             parts.append("exact places only")
         return "; ".join(parts) or "all events"
+
+
+def province_codes(values) -> tuple[str, ...]:
+    """P-codes for province P-codes or names in any spelling the gazetteer knows, in order, without repeats.
+
+    Raises :class:`FilterError` naming the values that are no province.
+
+    Examples
+    --------
+    >>> province_codes(["Herat", "AF08", "Helmand", "kunduz", "Panjshir"])
+    ('AF32', 'AF08', 'AF30', 'AF19')
+    """
+    import re
+
+    out: list[str] = []
+    unknown = []
+    gaz = None
+    for value in values:
+        text = str(value).strip()
+        code = text.upper() if re.fullmatch(r"AF\d{2}", text, flags=re.IGNORECASE) else None
+        if code is None:
+            if gaz is None:
+                from geo.gazetteer import load_gazetteer
+
+                gaz = load_gazetteer()
+            code = gaz.province_code(text)
+        if code is None:
+            unknown.append(text)
+        elif code not in out:
+            out.append(code)
+    if unknown:
+        raise FilterError(
+            f"province: expected a province P-code (AF32) or name (Herat, Hirat, Panjshir...), got {unknown}"
+        )
+    return tuple(out)
 
 
 def parse_date(value: str, *, field: str = "date") -> dt.date:

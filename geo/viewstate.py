@@ -268,13 +268,19 @@ def parse_query_params(
 def _pick_province(
     params: Mapping[str, object], options: FilterOptions, *, warnings: list[str]
 ) -> tuple[str, ...] | None:
-    """Provinces by P-code (``AF32``) or by name (``Hirat``), both ignoring case."""
+    """Provinces by P-code (``AF32``) or by name in any known spelling (``Hirat``, ``Herat``), ignoring case."""
     codes = {code.casefold(): code for code in options.provinces}
     codes.update({name.casefold(): code for code, name in options.provinces.items()})
     values = _values(params, "province")
     kept = []
     for value in values:
         code = codes.get(value.casefold())
+        if code is None:
+            # Any spelling the gazetteer knows: "Herat", "Panjshir", "Helmand", "هرات".
+            from geo.gazetteer import load_gazetteer
+
+            found = load_gazetteer().province_code(value)
+            code = found if found in options.provinces else None
         if code is None:
             shown = ", ".join(f"{c} ({n})" for c, n in list(options.provinces.items())[:6])
             warnings.append(

@@ -20,6 +20,7 @@ import streamlit as st
 
 from geo import settings
 from geo.boundaries import find_boundaries_dir, load_districts, load_provinces
+from geo.display import unit_label
 from geo.errors import AfgMapError, BoundariesNotFoundError, FilterError
 from geo.events import event_files, load_events
 from geo.filters import Filters, apply_filters
@@ -315,7 +316,7 @@ def render_sidebar() -> ViewState:
             "Province",
             list(options.provinces),
             key=K_PROVINCE,
-            format_func=lambda code: f"{options.provinces.get(code, code)} ({code})",
+            format_func=lambda code: f"{unit_label(code, options.provinces.get(code, code))} ({code})",
             placeholder="All provinces",
         )
         st.multiselect("Claim status", options.claim_statuses, key=K_CLAIM, placeholder="All claim statuses")

@@ -23,7 +23,12 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", metavar="YYYY-MM-DD", help="first day, inclusive")
     parser.add_argument("--end", metavar="YYYY-MM-DD", help="last day, inclusive")
     parser.add_argument("--type", action="append", dest="event_type", metavar="T", help="ACLED event type, repeatable")
-    parser.add_argument("--province", action="append", metavar="PCODE", help="province P-code (AF08...), repeatable")
+    parser.add_argument(
+        "--province",
+        action="append",
+        metavar="P",
+        help="province P-code (AF08) or name in any common spelling (Herat, Panjshir, Helmand), repeatable",
+    )
     parser.add_argument("--claim", action="append", metavar="C", help="claim status, repeatable")
     parser.add_argument("--exact-only", action="store_true", help="only events placed to a named place or district")
 
