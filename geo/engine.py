@@ -38,7 +38,6 @@ them once.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import sys
 from pathlib import Path
@@ -49,7 +48,7 @@ import pandas as pd
 from geo.aggregate import AGGREGATE_COLUMNS, aggregate_by_district
 from geo.errors import InputError
 from geo.groups import GROUPS
-from geo.tables import read_csv_table
+from geo.tables import csv_bytes, read_csv_table
 from geo.validate import join_reasons, likely_duplicates
 
 #: The engines :func:`run_pipeline` accepts.
@@ -348,11 +347,9 @@ def _split(data: bytes, *, name: str, kind: str, npartitions: int | None, worker
         part = table.iloc[a:b]
         ids = key[a:b]
         earlier = sorted({v for v in ids if v and first_row[v] <= a})
-        buf = io.StringIO()
-        part.to_csv(buf, index=False)
         pieces.append(
             {
-                "data": buf.getvalue().encode("utf-8"),
+                "data": csv_bytes(part),  # quotes every line break: a piece has the rows it was cut with
                 "offset": int(a),
                 "rows": int(b - a),
                 "known": [prefix + v for v in earlier],
@@ -435,9 +432,7 @@ def _strip_suffix(note: str, suffix: str) -> str:
 
 def _source_bytes(source) -> tuple[bytes, str]:
     if isinstance(source, pd.DataFrame):
-        buf = io.StringIO()
-        source.to_csv(buf, index=False)
-        return buf.getvalue().encode("utf-8"), "frame.csv"
+        return csv_bytes(source), "frame.csv"
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), "upload.csv"
     path = Path(source)

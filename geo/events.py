@@ -22,7 +22,14 @@ from geo.schema import (
     aggregate_mask,
     validate_events,
 )
-from geo.tables import read_csv_table
+from geo.tables import BAD_JSON_ESCAPE, BAD_TEXT_CHARS, MAX_COLUMNS, check_cell_sizes, load_json, read_csv_table
+
+#: Columns of the compiled ``reported_events.csv`` that :func:`reported_to_schema` reads.
+REPORTED_COLUMNS: tuple[str, ...] = (
+    "event_id", "event_date", "date_precision", "group", "target", "event_type", "sub_event_type", "location_text",
+    "province", "district", "fatalities", "claim_status", "source_url", "notes", "location_text_en", "injured",
+    "source_title", "source_date",
+)  # fmt: skip
 
 #: File endings :func:`load_events` reads.
 EVENT_FILE_SUFFIXES = (".csv", ".geojson", ".json")
@@ -51,28 +58,61 @@ def read_event_file(path: Path | str) -> pd.DataFrame:
     """Read one event file (CSV in our schema, or a GeoJSON FeatureCollection of our export) as strings.
 
     CSV goes through :func:`geo.tables.read_csv_table` (UTF-8 with or without BOM,
-    Windows-1256, delimiter sniffed).
+    Windows-1256 or both, delimiter sniffed); GeoJSON through
+    :func:`geo.tables.load_json`, one row per feature (its ``properties``).
 
     Raises
     ------
     InputError
-        When the file is empty, binary, unreadable or in neither encoding.
+        When the file is empty, binary, unreadable, in neither encoding, nested too
+        deep, or a feature is not a Feature object (naming its row and field).
     """
     p = Path(path)
     if p.stat().st_size == 0:
         raise InputError(f"{p} is empty")
-    try:
-        if p.suffix.lower() in (".geojson", ".json"):
-            data = json.loads(p.read_text(encoding="utf-8"))
-            feats = data.get("features") if isinstance(data, dict) else None
-            if not isinstance(feats, list):
-                raise InputError(f"{p} is not a GeoJSON FeatureCollection")
-            frame = pd.DataFrame([f.get("properties") or {} for f in feats]).astype("string")
-        else:
-            frame = read_csv_table(p)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read {p}: {exc}") from exc
-    return frame
+    if p.suffix.lower() not in (".geojson", ".json"):
+        return read_csv_table(p)
+    data = p.read_bytes()
+    doc = load_json(data, name=str(p))
+    feats = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(feats, list):
+        raise InputError(f"{p} is not a GeoJSON FeatureCollection")
+    rows = []
+    columns: dict[str, None] = {}
+    check_text = BAD_JSON_ESCAPE.search(data) is not None
+    for i, feat in enumerate(feats, start=1):
+        if not isinstance(feat, dict):
+            raise InputError(
+                f"expected a GeoJSON Feature object, got {type(feat).__name__}", row=i, field="feature", source=p.name
+            )
+        props = feat.get("properties")
+        if props is None:
+            props = {}
+        if not isinstance(props, dict):
+            raise InputError(
+                f"expected an object, got {type(props).__name__}", row=i, field="properties", source=p.name
+            )
+        row = {str(k): _property_text(v) for k, v in props.items()}
+        columns.update(dict.fromkeys(row))
+        if len(columns) > MAX_COLUMNS:
+            raise InputError(f"{p}: the features carry more than {MAX_COLUMNS:,} different property names")
+        if check_text:
+            for k, v in row.items():
+                if BAD_TEXT_CHARS.search(k + v):
+                    raise InputError(
+                        "holds a NUL character or an unpaired surrogate (a \\u escape)", row=i, field=k, source=p.name
+                    )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(columns), dtype="string", index=pd.RangeIndex(len(rows)))
+
+
+def _property_text(value: object) -> str | None:
+    """A GeoJSON property as text: null stays missing, nested values as JSON, numbers as written."""
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def load_events(path: Path | str | None = None) -> pd.DataFrame:
@@ -104,9 +144,10 @@ def load_events(path: Path | str | None = None) -> pd.DataFrame:
     for f in event_files(path):
         raw = read_event_file(f)
         try:
+            check_cell_sizes(raw)
             frames.append(validate_events(raw))
         except InputError as exc:
-            raise type(exc)(f"{f.name}: {exc}") from exc
+            raise exc.in_file(f.name) from exc
     events = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     dup = events["event_id"].duplicated(keep="first") & (events["event_id"] != "")
     if dup.any():
@@ -123,6 +164,11 @@ def reported_to_schema(reported: pd.DataFrame) -> pd.DataFrame:
     the curated ``province``/``district`` names are kept as ``admin1``/``admin2``
     for the geocoder to use as context; ``source`` is the URL's host.
     """
+    missing = [c for c in REPORTED_COLUMNS if c not in reported.columns]
+    if missing:
+        raise InputError(
+            f"missing column(s) {missing}; expected the compiled reports' columns {list(REPORTED_COLUMNS)}"
+        )
     src = reported.fillna("")
     out = pd.DataFrame(
         {

@@ -10,17 +10,22 @@ The collection carries the ``filters`` used, ``exported_at`` (UTC),
 ``attribution``, ``source`` and counts.
 
 CSV: the schema columns, UTF-8 with a byte-order mark (Excel then reads Dari
-and Pashto), and every text cell that a spreadsheet would run as a formula
-(starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a
-leading apostrophe. Numbers in numeric columns stay numbers.
+and Pashto), and every text cell that a spreadsheet would run as a formula gets
+a leading apostrophe: one starting with tab or carriage return, or whose first
+character after any spaces is ``=``, ``+``, ``-`` or ``@`` in any of their
+Unicode forms (fullwidth ``＝``, small ``﹦``...: the characters whose NFKC form
+is one of the four). Numbers in numeric columns stay numbers. The same rule
+applies to every CSV the commands write (ingest, geocode, pipeline).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import math
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +36,7 @@ from geo.aggregate import aggregate_by_district, aggregate_by_province
 from geo.errors import InputError
 from geo.filters import Filters, summarize
 from geo.schema import EVENT_COLUMNS, PRECISION_PROVINCE
+from geo.tables import csv_bytes, write_tables_atomic
 
 #: Decimals of exported coordinates (RFC 7946 section 11.2: 6 decimals is about 10 cm).
 COORD_DECIMALS = 6
@@ -40,6 +46,9 @@ EXPORT_SOURCE = "Afghanistan Resistance Map (python -m geo export)"
 
 #: First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+#: Formula starters after leading spaces and NFKC folding (fullwidth ``＝`` is ``=``).
+_FORMULA_STARTERS = frozenset("=+-@")
 
 #: Columns written as numbers (not neutralised: a negative number stays a number).
 NUMERIC_COLUMNS: tuple[str, ...] = ("latitude", "longitude", "geo_precision", "fatalities", "injured")
@@ -245,6 +254,22 @@ def geojson_bytes(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
+def _starts_formula(head: str) -> bool:
+    """Whether a cell's first non-space character (``head``) starts a formula in some spreadsheet."""
+    return unicodedata.normalize("NFKC", head)[:1] in _FORMULA_STARTERS
+
+
+def is_formula_like(value: str) -> bool:
+    """Whether a spreadsheet could run text ``value`` as a formula.
+
+    Examples
+    --------
+    >>> [is_formula_like(v) for v in ("=1+1", "＝HYPERLINK(1)", "  @SUM(A1)", "\\tx", "Kabul", "")]
+    [True, True, True, True, False, False]
+    """
+    return value.startswith(FORMULA_PREFIXES) or _starts_formula(value.lstrip()[:1])
+
+
 def neutralize_cell(value: Any) -> Any:
     """Prefix ``'`` to a text cell that a spreadsheet would run as a formula; other values pass.
 
@@ -252,25 +277,38 @@ def neutralize_cell(value: Any) -> Any:
     --------
     >>> neutralize_cell("=HYPERLINK(\\"http://x\\")"), neutralize_cell("-5"), neutralize_cell("Kabul")
     ('\\'=HYPERLINK("http://x")', "'-5", 'Kabul')
+    >>> neutralize_cell("＝1+1")
+    "'＝1+1"
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and is_formula_like(value):
         return "'" + value
     return value
+
+
+def formula_mask(text: pd.Series) -> np.ndarray:
+    """:func:`is_formula_like` of every cell of a text column, vectorised (missing cells are False)."""
+    text = text.astype("string")
+    risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).to_numpy(dtype=bool)
+    heads = text.str.lstrip().str.slice(0, 1).fillna("")
+    starters = [h for h in heads.unique() if h and _starts_formula(h)]
+    if starters:
+        risky |= heads.isin(starters).to_numpy(dtype=bool)
+    return risky
 
 
 def neutralize_formulas(frame: pd.DataFrame, *, numeric_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """A copy whose text cells cannot run as spreadsheet formulas: :func:`neutralize_cell`'s rule, vectorised.
 
     Columns of numeric dtype are left as they are. In ``numeric_columns`` a text
-    cell that reads as a number (``"-5"``) stays a number; anything else risky
+    cell that reads as a finite number (``"-5"``) stays a number; anything else risky
     there is neutralised too.
 
     Examples
     --------
-    >>> neutralize_formulas(pd.DataFrame({"a": ["=1+1", "Herat"], "n": [-1, 2]})).to_dict("list")
-    {'a': ["'=1+1", 'Herat'], 'n': [-1, 2]}
-    >>> neutralize_formulas(pd.DataFrame({"fatalities": ["-5", "=2"]}), numeric_columns=("fatalities",))["fatalities"].tolist()
-    ['-5', "'=2"]
+    >>> neutralize_formulas(pd.DataFrame({"a": ["=1+1", "Herat", " ＝2"], "n": [-1, 2, 3]})).to_dict("list")
+    {'a': ["'=1+1", 'Herat', "' ＝2"], 'n': [-1, 2, 3]}
+    >>> neutralize_formulas(pd.DataFrame({"fatalities": ["-5", "=2", "-inf"]}), numeric_columns=("fatalities",))["fatalities"].tolist()
+    ['-5', "'=2", "'-inf"]
     """
     out = frame.copy()
     for col in out.columns:
@@ -278,13 +316,46 @@ def neutralize_formulas(frame: pd.DataFrame, *, numeric_columns: tuple[str, ...]
         if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
             continue
         text = series.astype("string")
-        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False)
-        if col in numeric_columns:
-            risky &= pd.to_numeric(text.where(risky, ""), errors="coerce").isna()
-        risky = risky.to_numpy(dtype=bool)
+        risky = formula_mask(text)
+        if col in numeric_columns and risky.any():
+            number = pd.to_numeric(text.where(risky, ""), errors="coerce").astype("float64")
+            risky &= ~np.isfinite(number.to_numpy())
         if risky.any():
             out[col] = np.where(risky, ("'" + text).astype(object), series.astype(object))
     return out
+
+
+def write_spreadsheet_safe(
+    tables: Mapping[Path | str, pd.DataFrame],
+    *,
+    labels: Mapping[Path | str, str] | None = None,
+    numeric_columns: tuple[str, ...] = (),
+) -> None:
+    """Write frames as UTF-8 CSV files, all or nothing, with formula-looking text neutralised.
+
+    The CSV outputs of ``ingest``, ``geocode`` and ``pipeline`` go through here: dates
+    as ``YYYY-MM-DD``, text cells through :func:`neutralize_formulas` (numbers in
+    :data:`NUMERIC_COLUMNS` and ``numeric_columns`` stay numbers), then
+    :func:`geo.tables.write_tables_atomic` (quoting, all-or-nothing, the same file
+    named twice refused, modes kept).
+
+    Parameters
+    ----------
+    tables : mapping
+        Target path to frame.
+    labels : mapping, optional
+        Target path to the name used in messages (the command's option, e.g. ``"--rejects"``).
+    numeric_columns : tuple of str
+        More columns whose number-like text is left alone (e.g. the input's coordinate columns).
+    """
+    safe = {}
+    for path, frame in tables.items():
+        out = frame.copy()
+        for col in out.columns:
+            if pd.api.types.is_datetime64_any_dtype(out[col]):
+                out[col] = out[col].dt.strftime("%Y-%m-%d")
+        safe[path] = neutralize_formulas(out, numeric_columns=NUMERIC_COLUMNS + tuple(numeric_columns))
+    write_tables_atomic(safe, labels=labels)
 
 
 def events_to_csv(events: pd.DataFrame) -> bytes:
@@ -316,6 +387,4 @@ def events_to_csv(events: pd.DataFrame) -> bytes:
     # Text in a numeric column: cells that read as numbers stay numbers ("-5"), the rest is neutralised.
     out = neutralize_formulas(out, numeric_columns=NUMERIC_COLUMNS)
     out["attribution"] = settings.ATTRIBUTION
-    buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\r\n")
-    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+    return csv_bytes(out, lineterminator="\r\n", bom=True)

@@ -74,7 +74,16 @@ from geo.schema import (
     aggregate_mask,
     validate_events,
 )
-from geo.tables import decode_bytes, read_csv_table
+from geo.tables import (
+    BAD_JSON_ESCAPE,
+    BAD_TEXT_CHARS,
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    decode_bytes,
+    load_json,
+    oversized_cells,
+    read_csv_table,
+)
 from geo.validate import (
     check_coordinates_place,
     check_event_ids,
@@ -221,15 +230,17 @@ def detect_format(data: bytes, *, name: str = "input") -> str:
     sample = data
     if len(data) > 65536:  # the header and a few rows are enough; cut at a line end (never inside a character)
         cut = data.rfind(b"\n", 0, 65536)
-        sample = data[: cut + 1] if cut > 0 else data[:65536]
+        if cut <= 0:  # the first line alone is longer: take all of it (the reader judges the header)
+            cut = data.find(b"\n")
+        sample = data[: cut + 1] if cut > 0 else data
     text, _ = decode_bytes(sample, name=name)
     head = text.lstrip("\ufeff \t\r\n")
     if head.startswith("{") or head.startswith("["):
         return "geojson"
     if name.lower().endswith((".txt", ".text", ".md")):
         return "text"
-    frame = read_csv_table(Path(name), data=sample) if "\n" in head else None
-    if frame is None or len(frame.columns) < 2:
+    frame = read_csv_table(Path(name), data=sample)
+    if len(frame.columns) < 2:
         raise InputError(
             f"{name}: not a CSV table or GeoJSON (one column or none); for free-text reports use --format text"
         )
@@ -240,42 +251,74 @@ def detect_format(data: bytes, *, name: str = "input") -> str:
 
 
 def _read_geojson(data: bytes, name: str) -> pd.DataFrame:
-    text, _ = decode_bytes(data, name=name)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    """One row per feature: its properties as text, ``_geometry`` (JSON) and ``_problem`` (why it cannot be used).
+
+    A feature that is not an object, properties that are not an object, a geometry
+    that is not a Point, and text holding NUL or unpaired surrogates (from ``\\u``
+    escapes) become problems of their row, never errors of the file.
+    """
+    doc = load_json(data, name=name)
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         doc = {"type": "FeatureCollection", "features": [doc]}
     if not (isinstance(doc, dict) and doc.get("type") == "FeatureCollection" and isinstance(doc.get("features"), list)):
         got = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
-        raise InputError(f"{name}: expected a GeoJSON FeatureCollection, got {got!r}")
+        raise InputError(f"{name}: expected a GeoJSON FeatureCollection, got {_as_text(got)[:60]!r}")
     if not doc["features"]:
         raise InputError(f"{name}: the FeatureCollection has no features")
+    check_text = BAD_JSON_ESCAPE.search(data) is not None
     rows = []
+    keys: set[str] = set()
     for feat in doc["features"]:
-        feat = feat if isinstance(feat, dict) else {}
-        props = feat.get("properties") if isinstance(feat.get("properties"), dict) else {}
+        problems = []
+        if not isinstance(feat, dict):
+            problems.append(f"feature: expected a GeoJSON Feature object, got {_json_type(feat)}")
+            feat = {}
+        props = feat.get("properties")
+        if props is not None and not isinstance(props, dict):
+            problems.append(f"properties: expected an object, got {_json_type(props)}")
+        props = props if isinstance(props, dict) else {}
         row = {str(k): _as_text(v) for k, v in props.items()}
+        keys.update(row)
+        if len(keys) > MAX_COLUMNS:
+            raise InputError(
+                f"{name}: the features carry more than {MAX_COLUMNS:,} different property names; "
+                "expected the properties of an event table"
+            )
         geom = feat.get("geometry")
         row["_geometry"] = json.dumps(geom, ensure_ascii=False) if geom is not None else ""
-        row["_problem"] = ""
         if isinstance(geom, dict) and geom.get("type") == "Point":
             coords = geom.get("coordinates")
             if isinstance(coords, list) and len(coords) >= 2:
                 row["longitude"], row["latitude"] = _as_text(coords[0]), _as_text(coords[1])
             else:
-                row["_problem"] = f"geometry: expected Point coordinates [lon, lat], got {_as_text(coords)[:40]!r}"
+                problems.append(f"geometry: expected Point coordinates [lon, lat], got {_as_text(coords)[:40]!r}")
         elif geom is not None:
-            got = geom.get("type") if isinstance(geom, dict) else type(geom).__name__
-            row["_problem"] = f"geometry: expected a Point, got {got!r}"
+            got = geom.get("type") if isinstance(geom, dict) else _json_type(geom)
+            problems.append(f"geometry: expected a Point, got {_as_text(got)[:40]!r}")
+        if check_text:
+            row, bad = _clean_text(row)
+            problems.extend(
+                f"{k}: holds a NUL character or an unpaired surrogate (a \\u escape that is not text)" for k in bad
+            )
+        row["_problem"] = "; ".join(problems)
         rows.append(row)
-    frame = (
-        pd.DataFrame(rows, dtype="string").fillna("")
-        if rows
-        else pd.DataFrame({"_geometry": [], "_problem": []}, dtype="string")
-    )
-    return frame
+    return pd.DataFrame(rows, dtype="string").fillna("")
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _clean_text(row: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """``row`` with NUL and unpaired surrogates replaced by U+FFFD, and the names of the cells that held them."""
+    out, bad = {}, []
+    for k, v in row.items():
+        k2, v2 = BAD_TEXT_CHARS.sub("\ufffd", k), BAD_TEXT_CHARS.sub("\ufffd", v)
+        if (k2, v2) != (k, v):
+            bad.append(k2)
+        out[k2] = v2
+    return out, bad
 
 
 def _as_text(value: object) -> str:
@@ -384,9 +427,12 @@ def _map_ucdp(raw: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     best = _col(raw, "best")
     deaths = [c for c in ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown") if _col(raw, c).ne("").any()]
     if deaths:
-        summed = sum(pd.to_numeric(_col(raw, c), errors="coerce").fillna(0) for c in deaths)
+        summed = sum(pd.to_numeric(_col(raw, c), errors="coerce").astype("float64").fillna(0) for c in deaths)
         any_given = pd.concat([_col(raw, c) != "" for c in deaths], axis=1).any(axis=1)
-        summed_text = summed.astype("Int64").astype("string").where(any_given, "")
+        # Sums beyond any real count (or inf) stay as written numbers: parse_fatalities rejects them.
+        exact = np.isfinite(summed) & (summed.abs() < 2**53)
+        summed_text = summed.where(exact).astype("Int64").astype("string").fillna(summed.astype("string"))
+        summed_text = summed_text.where(any_given, "")
         best = best.where(best != "", summed_text)
     wp = _col(raw, "where_prec").to_numpy(dtype=object)
     # Unknown or missing where_prec: the geocoder's precision is used.
@@ -442,7 +488,8 @@ def _map_text(paragraphs: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, np.nda
     """(raw frame with the ``text`` column, mapped frame, reject reasons) for free-text reports."""
     from geo.textreport import parse_report
 
-    parsed = [parse_report(p) for p in paragraphs]
+    skipped = parse_report("")
+    parsed = [parse_report(p) if len(p) <= MAX_CELL_CHARS else skipped for p in paragraphs]
     raw = pd.DataFrame({"text": pd.Series(paragraphs, dtype="string")})
     out = pd.DataFrame(
         {
@@ -564,6 +611,10 @@ def ingest(
         if fmt == "geojson":
             raw = _read_geojson(data, name)
             kind = _schema_of(c for c in raw.columns if not c.startswith("_"))
+            if kind is None and (raw["_problem"] != "").all():  # not one usable feature: say why the first is not
+                first = str(raw["_problem"].iloc[0])
+                field, _, why = first.partition(": ")
+                raise InputError(f"no usable feature ({why})", row=1, field=field, source=name)
             if kind is None:
                 raise _unknown(name, [c for c in raw.columns if not c.startswith("_")] + ["(geometry)"])
             pre_reasons = raw["_problem"].to_numpy(dtype=object)
@@ -638,8 +689,9 @@ def _validate_and_place(
         coord_problem.astype(str) + " and there is no place text to use instead",
         np.where(no_where, "location: no coordinates and no place text", ""),
     )
+    size_why = oversized_cells(raw.drop(columns=[c for c in ("_problem", "_geometry") if c in raw.columns]))
     reasons = join_reasons(
-        pre_reasons if pre_reasons is not None else none, date_why, fatal_why, id_why, vocab_why, place_why
+        pre_reasons if pre_reasons is not None else none, size_why, date_why, fatal_why, id_why, vocab_why, place_why
     )
     review = [
         swap_notes,
@@ -671,9 +723,9 @@ def _validate_and_place(
     typed["review_note"] = pd.Series(note, dtype="string")
 
     rejects = raw.loc[~keep].astype("string").fillna("").copy()
-    rejects = rejects.drop(columns=[c for c in ("_problem",) if c in rejects.columns]).rename(
-        columns={"_geometry": "geometry"}
-    )
+    rejects = rejects.drop(columns=[c for c in ("_problem",) if c in rejects.columns])
+    if "geometry" not in rejects.columns:
+        rejects = rejects.rename(columns={"_geometry": "geometry"})
     rejects["source_row"] = rows[~keep].to_numpy()
     rejects["reason"] = reasons[~keep]
     rejects = rejects.reset_index(drop=True)
@@ -798,16 +850,24 @@ def _geocode_rows(rows: pd.DataFrame, *, progress: bool) -> pd.DataFrame:
 
 
 def write_result(result: IngestResult, out_path: Path | str, rejects_path: Path | str) -> None:
-    """Write the events and the rejects as UTF-8 CSV, atomically, with formula-looking text neutralised.
+    """Write the events and the rejects as UTF-8 CSV, both or neither, with formula-looking text neutralised.
 
     Text cells go through :func:`geo.export.neutralize_formulas` (the export's rule);
-    numeric columns stay numbers. Each file is written to a temporary file and
-    renamed (:func:`geo.tables.write_csv_atomic`): never half-written.
-    """
-    from geo.export import neutralize_formulas
-    from geo.tables import write_csv_atomic
+    numeric columns stay numbers. The two files are written with
+    :func:`geo.tables.write_files_atomic`: each is complete in a temporary file
+    before either replaces its target, a failure changes neither, and the same
+    file named twice (another path, a link) is refused.
 
-    events = result.events.copy()
-    events["event_date"] = events["event_date"].dt.strftime("%Y-%m-%d")
-    write_csv_atomic(neutralize_formulas(events), Path(out_path))
-    write_csv_atomic(neutralize_formulas(result.rejects), Path(rejects_path))
+    Raises
+    ------
+    InputError
+        When ``out_path`` and ``rejects_path`` name the same file.
+    """
+    from geo.export import write_spreadsheet_safe
+    from geo.tables import check_distinct_outputs
+
+    check_distinct_outputs({"events file": out_path, "rejects file": rejects_path})
+    write_spreadsheet_safe(
+        {out_path: result.events, rejects_path: result.rejects},
+        labels={out_path: "events file", rejects_path: "rejects file"},
+    )

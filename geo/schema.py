@@ -155,13 +155,22 @@ def coerce_types(events: pd.DataFrame) -> pd.DataFrame:
     for col in ("latitude", "longitude"):
         out[col] = _parse_column(out, col, lambda s: pd.to_numeric(s, errors="coerce")).astype("float64")
     for col in ("geo_precision", "fatalities"):
-        out[col] = _parse_column(out, col, lambda s: pd.to_numeric(s, errors="coerce")).astype("Int64")
+        out[col] = _parse_column(out, col, _whole_number).astype("Int64")
     for col in EVENT_COLUMNS:
         if col not in ("event_date", "latitude", "longitude", "geo_precision", "fatalities"):
             out[col] = out[col].astype("string").fillna("")
     if "is_aggregate" in out.columns:
         out["is_aggregate"] = aggregate_mask(out)
     return out
+
+
+_EXPECTED = {"event_date": "a date YYYY-MM-DD", "geo_precision": "a whole number", "fatalities": "a whole number"}
+
+
+def _whole_number(values: pd.Series) -> pd.Series:
+    """Whole numbers that fit an ``Int64`` exactly; others NaN (``2.5``, and ``1e308``, which would wrap around)."""
+    number = pd.to_numeric(values, errors="coerce").astype("float64")
+    return number.where((number.abs() < 2**53) & (number == np.floor(number)))
 
 
 def _parse_column(frame: pd.DataFrame, col: str, parse) -> pd.Series:
@@ -172,7 +181,7 @@ def _parse_column(frame: pd.DataFrame, col: str, parse) -> pd.Series:
     if bad.any():
         pos = int(bad.to_numpy().nonzero()[0][0])
         raise SchemaError(
-            f"expected {'a date YYYY-MM-DD' if col == 'event_date' else 'a number'}, got {raw.iloc[pos]!r}",
+            f"expected {_EXPECTED.get(col, 'a number')}, got {raw.iloc[pos]!r}",
             row=pos + 1,
             field=col,
         )

@@ -137,8 +137,13 @@ VENDOR_URL = "/app/static/vendor"
 #: clicked place). At or below it, every event gets its own HTML popup.
 MAP_LIGHT_THRESHOLD = 2_000
 
-#: Default refusal size for input files (bytes).
-MAX_INPUT_BYTES = 50 * 1024 * 1024
+#: Largest input file or upload, in megabytes (MiB). ``.streamlit/config.toml`` sets Streamlit's
+#: ``server.maxUploadSize`` to the same number (tests/test_hostile_inputs.py checks they agree), so the
+#: server's upload endpoint refuses a larger file before the app reads a byte of it.
+MAX_INPUT_MB = 50
+
+#: Default refusal size for input files (bytes): :data:`MAX_INPUT_MB` in bytes.
+MAX_INPUT_BYTES = MAX_INPUT_MB * 1024 * 1024
 
 #: Region used by the spread analytics for the "western region" share.
 WESTERN_PROVINCES = ("AF32", "AF33", "AF31", "AF23", "AF34")  # Hirat, Farah, Badghis, Ghor, Nimroz

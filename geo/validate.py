@@ -35,6 +35,13 @@ EARLIEST_DATE = pd.Timestamp("1970-01-01")
 #: Date formats tried after ISO ``YYYY-MM-DD`` (ACLED writes ``10 December 2025``).
 DATE_FORMATS: tuple[str, ...] = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%d-%b-%Y", "%Y/%m/%d", "%d.%m.%Y")
 
+#: Largest fatality count accepted for one event (or one group statement). Nothing in the record of
+#: Afghanistan's wars comes near it; a larger number is a typing or unit error (and would overflow).
+MAX_FATALITIES = 100_000
+
+#: ISO dates, optionally with a time of day (``2024-01-01T10:30``, ``2024-01-01 10:30:05.5Z``).
+_ISO_DATE = r"^(\d{4}-\d{1,2}-\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?Z?)?$"
+
 #: Days apart within which two events of one group in one district are likely the same event.
 LIKELY_DUPLICATE_DAYS = 1
 
@@ -134,23 +141,34 @@ def parse_dates(
     """
     today = today or dt.datetime.now(dt.UTC).date()
     text = values.astype("string").str.strip().fillna("")
-    iso = text.str.match(r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ][\d:.]+Z?)?$")
+    iso = text.str.match(_ISO_DATE).fillna(False)
     parsed = pd.to_datetime(text.where(iso).str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-    todo = parsed.isna() & (text != "")
+    # A time of day must be one: 00:00..23:59:59 (``2024-01-01T25:00`` is not a date).
+    timed = iso & (text.str.len() > 10)
+    bad_time = pd.Series(False, index=text.index)
+    if timed.any():
+        parts = text[timed].str.extract(_ISO_DATE)
+        clock = parts.iloc[:, 1:].apply(pd.to_numeric, errors="coerce")
+        wrong = (clock[1] > 23) | (clock[2] > 59) | (clock[3].fillna(0) > 59)
+        bad_time.loc[wrong.index] = wrong.to_numpy(dtype=bool)
+        parsed.loc[parts.index] = pd.to_datetime(parts[0], format="%Y-%m-%d", errors="coerce")
+        parsed = parsed.where(~bad_time)
+    todo = parsed.isna() & (text != "") & ~bad_time
     for fmt in DATE_FORMATS:
         if not todo.any():
             break
         attempt = pd.to_datetime(text[todo], format=fmt, errors="coerce")
         parsed.loc[attempt.index] = parsed.loc[attempt.index].fillna(attempt)
-        todo = parsed.isna() & (text != "")
+        todo = parsed.isna() & (text != "") & ~bad_time
     parsed = parsed.dt.normalize()
     empty = text == ""
-    unreadable = ~empty & parsed.isna()
+    unreadable = ~empty & parsed.isna() & ~bad_time
     old = parsed.notna() & (parsed < EARLIEST_DATE)
     future = parsed.notna() & (parsed > pd.Timestamp(today))
     reasons = join_reasons(
         np.where(empty, f"{field}: missing", ""),
         _bad(unreadable, text, f"{field}: expected a date (YYYY-MM-DD or '10 December 2025'), got {{got}}"),
+        _bad(bad_time, text, f"{field}: expected a date with a valid time (00:00 to 23:59:59), got {{got}}"),
         _bad(old, text, f"{field}: {{got}} is before {EARLIEST_DATE.date()}, not a plausible event date"),
         _bad(
             future, parsed.dt.strftime("%Y-%m-%d"), f"{field}: {{got}} is in the future (today is {today})", quote=False
@@ -161,22 +179,27 @@ def parse_dates(
 
 
 def parse_fatalities(values: pd.Series, *, field: str = "fatalities") -> tuple[pd.Series, np.ndarray]:
-    """Parse fatality counts: empty is "not reported" (NA); otherwise a non-negative integer.
+    """Parse fatality counts: empty is "not reported" (NA); otherwise an integer from 0 to :data:`MAX_FATALITIES`.
 
-    ``"7"`` and ``"7.0"`` are 7; ``"-3"``, ``"2.5"`` and ``"many"`` are rejected.
+    ``"7"`` and ``"7.0"`` are 7; ``"-3"``, ``"2.5"``, ``"many"`` and ``"1e308"`` are rejected.
 
     Examples
     --------
-    >>> n, why = parse_fatalities(pd.Series(["7", "7.0", "", "-3", "many"]))
+    >>> n, why = parse_fatalities(pd.Series(["7", "7.0", "", "-3", "many", "1e308"]))
     >>> n.tolist()[:3], why.tolist()[3:]
-    ([7, 7, <NA>], ["fatalities: expected a non-negative integer, got '-3'", "fatalities: expected a non-negative integer, got 'many'"])
+    ([7, 7, <NA>], ["fatalities: expected a non-negative integer, got '-3'", "fatalities: expected a non-negative integer, got 'many'", "fatalities: expected at most 100,000, got '1e308'"])
     """
     text = values.astype("string").str.strip().fillna("")
-    num = pd.to_numeric(text.where(text != ""), errors="coerce")
-    given = text != ""
-    bad = given & (num.isna() | (num < 0) | (num != np.floor(num)) | ~np.isfinite(num.fillna(0)))
-    reasons = _bad(bad, text, f"{field}: expected a non-negative integer, got {{got}}")
-    out = num.where(~bad).astype("Float64").round().astype("Int64")
+    num = pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+    given = (text != "").to_numpy(dtype=bool)
+    with np.errstate(invalid="ignore"):
+        bad = given & (num.isna() | (num < 0) | (num != np.floor(num)) | ~np.isfinite(num.fillna(0))).to_numpy(bool)
+        too_many = given & ~bad & (num > MAX_FATALITIES).to_numpy(dtype=bool)
+    reasons = join_reasons(
+        _bad(bad, text, f"{field}: expected a non-negative integer, got {{got}}"),
+        _bad(too_many, text, f"{field}: expected at most {MAX_FATALITIES:,}, got {{got}}"),
+    )
+    out = num.where(~(bad | too_many)).round().astype("Int64")
     return out, reasons
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import settings
-from geo.errors import AfgMapError
+from geo.errors import AfgMapError, report_failure
 from geo.export import neutralize_formulas
 from geo.groups import GROUPS
 from geo.ingest import FORMATS, IngestResult, ingest
@@ -161,8 +161,8 @@ def render_upload_box() -> None:
         return
     try:
         result = _parse(upload.getvalue(), upload.name, fmt)
-    except AfgMapError as exc:
-        st.error(f"This file cannot be read: {common.md_text(exc)}")
+    except Exception as exc:  # noqa: BLE001 - one line here, the details in the server log (geo.errors)
+        st.error(f"This file cannot be read: {common.md_text(report_failure(exc, what=f'upload {upload.name!r}'))}")
         return
 
     c = result.counts

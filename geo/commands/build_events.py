@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 
 from geo import settings
+from geo.errors import InputError
 from geo.events import build_default_events, load_events
-from geo.tables import read_csv_table, write_csv_atomic
+from geo.schema import validate_events
+from geo.tables import check_cell_sizes, read_csv_table, write_csv_atomic
 
 SOURCE_NAME = "reported_events.csv"
 
@@ -30,7 +32,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     source = Path(args.source) if args.source else settings.source_events_dir() / SOURCE_NAME
     reported = read_csv_table(source)
-    events = build_default_events(reported)
+    check_cell_sizes(reported, name=str(source))
+    try:
+        events = build_default_events(reported)
+        validate_events(events)  # refuse to write what would not read back
+    except InputError as exc:
+        raise exc.in_file(str(source)) from exc
     out = Path(args.output)
     write_csv_atomic(events, out)
     checked = load_events(out)  # what we wrote must read back under the schema

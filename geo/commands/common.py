@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -51,6 +52,17 @@ def selected_events(args: argparse.Namespace) -> tuple[pd.DataFrame, Filters]:
     filters = filters_from_args(args)
     events = load_events(Path(args.events) if args.events else None)
     return apply_filters(events, filters), filters
+
+
+def positive_number(text: str) -> float:
+    """``argparse`` type: a finite number above zero (``nan``, ``inf``, ``0`` and ``-1`` are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
 
 
 def print_json(data: object) -> None:

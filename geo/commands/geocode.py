@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from geo.errors import InputError
-from geo.tables import read_csv_table, write_csv_atomic
+from geo.export import write_spreadsheet_safe
+from geo.tables import check_cell_sizes, read_csv_table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -35,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     frame = read_csv_table(Path(args.input))
+    check_cell_sizes(frame, name=args.input)
     from geo.geocode import geocode  # heavy import: only once the input is readable
 
     for opt in ("text_column", "admin1_column", "admin2_column", "lat_column", "lon_column"):
@@ -53,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
         lon_column=args.lon_column,
         progress=not args.no_progress,
     )
-    write_csv_atomic(out, Path(args.output))
+    numbers = tuple(c for c in (args.lat_column, args.lon_column) if c)
+    write_spreadsheet_safe({args.output: out}, labels={args.output: "-o"}, numeric_columns=numbers)
     counts = out["geocode_status"].value_counts()
     print(
         f"{len(frame)} rows in, {len(out)} rows out to {args.output}: "

@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 
 from geo import settings
+from geo.commands.common import positive_number
 from geo.ingest import FORMATS
+from geo.tables import check_distinct_outputs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -32,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--max-mb",
-        type=float,
+        type=positive_number,
         default=settings.MAX_INPUT_BYTES / 1024 / 1024,
         help=f"refuse larger inputs (default {settings.MAX_INPUT_BYTES // 1024 // 1024} MB)",
     )
@@ -45,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from geo.filters import parse_date
     from geo.ingest import ingest, write_result
 
+    check_distinct_outputs({"-o": args.output, "--rejects": args.rejects})  # before the work, not after
     result = ingest(
         Path(args.input),
         fmt=args.fmt,

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from geo.engine import ENGINES
 from geo.errors import InputError
+from geo.export import write_spreadsheet_safe
 from geo.ingest import FORMATS
-from geo.tables import write_csv_atomic
+from geo.tables import check_distinct_outputs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -49,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, opt)
         if value is not None and value < 1:
             raise InputError(f"--{opt}: expected a positive number, got {value}")
+    named = {"-o": args.output, "--aggregates": args.aggregates, "--rejects": args.rejects}
+    check_distinct_outputs(named)  # before the work, not after
+    labels = {path: label for label, path in named.items() if path}
     path = Path(args.input)
     if not path.is_file():
         raise InputError(f"{path} does not exist or is not a file")
@@ -65,11 +69,12 @@ def run(args: argparse.Namespace) -> int:
         with_rejects=True,
         progress=args.progress,
     )
-    write_csv_atomic(events, Path(args.output))
+    outputs = {args.output: events}
     if args.aggregates:
-        write_csv_atomic(aggregates, Path(args.aggregates))
+        outputs[args.aggregates] = aggregates
     if args.rejects:
-        write_csv_atomic(rejects, Path(args.rejects))
+        outputs[args.rejects] = rejects
+    write_spreadsheet_safe(outputs, labels=labels)
     review = int(events["needs_review"].sum()) if "needs_review" in events.columns else 0
     print(
         f"{len(events) + len(rejects)} rows in: {len(events)} events to {args.output} ({review} need review), "
