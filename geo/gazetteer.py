@@ -312,6 +312,65 @@ class Unit:
     lon: float
 
 
+#: What a phrase of ``afg_place_context.csv`` says about a capital named beside it:
+#: ``city`` anywhere in the text, ``city_named`` only with a name of its own beside it
+#: ("the Hud Khel area"), ``capital`` joined to a province's name at ``X`` ("ساختمان ولایت X");
+#: ``not_context`` rows are listed (with their reason) so that nobody adds them.
+CONTEXT_CITY, CONTEXT_CITY_NAMED, CONTEXT_CAPITAL, CONTEXT_NOT = "city", "city_named", "capital", "not_context"
+CONTEXT_READS = (CONTEXT_CITY, CONTEXT_CITY_NAMED, CONTEXT_CAPITAL, CONTEXT_NOT)
+#: The placeholder for the province's name in a ``capital`` phrase.
+CONTEXT_SLOT = "X"
+
+
+#: Endings a Dari word takes without changing what it names: izafe or indefinite ی, plurals.
+_DARI_ENDINGS = ("ی", "ها", "های")
+
+
+@dataclass(frozen=True)
+class ContextPhrase:
+    """One row of ``afg_place_context.csv``: normalised tokens and what they say.
+
+    ``before``/``after`` are the tokens around the province's name of a ``capital`` phrase;
+    ``words`` the tokens of any other phrase; ``prefix``: the last token is a stem
+    (``meczet*`` matches ``meczetu``). A Latin last word also matches with an ``s``
+    (plural, or a possessive whose apostrophe normalisation dropped: ``embassys``), an
+    Arabic-script one with a Dari ending (:data:`_DARI_ENDINGS`: ``منطقهی``, ``مسجدی``, ``بازارها``).
+
+    Examples
+    --------
+    >>> ContextPhrase("embassy", "city", words=("embassy",)).matches(["the", "embassys", "yard"], 1)
+    True
+    >>> ContextPhrase("meczet*", "city", words=("meczet",), prefix=True).matches(["meczetu"], 0)
+    True
+    """
+
+    phrase: str
+    reads: str
+    words: tuple[str, ...] = ()
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    prefix: bool = False
+
+    def matches(self, words: list[str], i: int) -> bool:
+        """Whether the phrase (``words``) starts at ``words[i]``."""
+        n = len(self.words)
+        if i + n > len(words):
+            return False
+        head, last = self.words[:-1], self.words[-1]
+        if tuple(words[i : i + n - 1]) != head:
+            return False
+        word = words[i + n - 1]
+        if self.prefix:
+            return word.startswith(last)
+        if word == last:
+            return True
+        if _ARABIC_LETTER.match(last):
+            # Dari izafe or indefinite ی and plurals: منطقهی تتمدره, مسجدی, بازارها.
+            return word[len(last) :] in _DARI_ENDINGS and word.startswith(last)
+        # An English plural or possessive (apostrophe dropped): "mosques", "the embassy's yard".
+        return word == last + "s"
+
+
 @dataclass(frozen=True)
 class Gazetteer:
     """The loaded name index (built once per process by :func:`load_gazetteer`)."""
@@ -328,6 +387,7 @@ class Gazetteer:
     weak_keys: frozenset[str] = field(default=frozenset())  # keys of names that need a marker
     with_iec: bool = False  # the IEC settlements and district spellings were read
     city_wards: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict)  # key -> district -> wards
+    context: tuple[ContextPhrase, ...] = ()  # afg_place_context.csv, not_context rows left out
 
     def lookup(self, key: str) -> tuple[Entry, ...]:
         """Entries whose key is ``key`` (empty tuple when none)."""
@@ -440,6 +500,40 @@ def _load_rules(base: Path) -> tuple[frozenset[str], frozenset[str]]:
     weak = frozenset(name_key(n) for n, r in zip(rules["name"], rules["rule"], strict=True) if r == RULE_NEEDS_MARKER)
     never = frozenset(name_key(n) for n, r in zip(rules["name"], rules["rule"], strict=True) if r == RULE_NOT_A_PLACE)
     return weak, never
+
+
+def _load_context(base: Path) -> tuple[ContextPhrase, ...]:
+    """The phrases of ``afg_place_context.csv`` that read a capital as its city (``not_context`` rows dropped).
+
+    Raises :class:`InputError` naming the line and the field for an unknown ``reads`` or a
+    ``capital`` phrase without exactly one ``X``.
+    """
+    table = _read(base / settings.PLACE_CONTEXT_FILE, required=("phrase", "reads", "language", "reason"))
+    out = []
+    for line, r in enumerate(table.itertuples(index=False), start=2):
+        where = f"{settings.PLACE_CONTEXT_FILE} line {line}"
+        if r.reads not in CONTEXT_READS:
+            raise InputError(f"{where}: reads must be one of {list(CONTEXT_READS)}, got {r.reads!r}", field="reads")
+        if not r.reason.strip():
+            raise InputError(f"{where}: reason must say why the phrase is (or is not) read, got ''", field="reason")
+        raw = r.phrase.split()
+        slots = [k for k, w in enumerate(raw) if w == CONTEXT_SLOT]
+        if (r.reads == CONTEXT_CAPITAL) != (len(slots) == 1):
+            want = "exactly one X (where the province's name goes)" if r.reads == CONTEXT_CAPITAL else "no X"
+            raise InputError(f"{where}: a {r.reads} phrase needs {want}, got {r.phrase!r}", field="phrase")
+        if r.reads == CONTEXT_NOT:
+            continue
+        if slots:
+            k = slots[0]
+            before = tuple(tokens(" ".join(raw[:k])))
+            after = tuple(tokens(" ".join(raw[k + 1 :])))
+            out.append(ContextPhrase(r.phrase, r.reads, before=before, after=after))
+            continue
+        words = tuple(tokens(r.phrase.rstrip("*")))
+        if not words:
+            raise InputError(f"{where}: phrase has no word, got {r.phrase!r}", field="phrase")
+        out.append(ContextPhrase(r.phrase, r.reads, words=words, prefix=r.phrase.endswith("*")))
+    return tuple(out)
 
 
 def _index_admin_names(ix: _Index, provinces, districts, centre_of, units: pd.DataFrame, variants) -> None:
@@ -587,6 +681,10 @@ def _index_iec(ix: _Index, folder: Path, provinces, districts, centre_of) -> dic
         inside = re.findall(r"\(([^)]*)\)", r.name)
         for part in [outside, *inside]:
             toks = tokens(part)
+            if toks and toks[-1] == "city" and len(toks) > 1:
+                # "KABUL CITY": index the name only, so that the text's own "city" stays a marker.
+                toks = toks[:-1]
+                part = " ".join(toks)
             if not toks or set(toks) <= _OFFICE_WORDS or key_from_tokens(toks) in province_keys:
                 continue  # "PROVINCIAL CENTER", "(GHAZNI)": not a district name
             ix.add(part, kw, notes=False)
@@ -621,7 +719,59 @@ def _index_iec(ix: _Index, folder: Path, provinces, districts, centre_of) -> dic
                 ix.add(name, kw, notes=False)
                 if ward:
                     wards.setdefault(k, {}).setdefault(r.adm2_pcode, set()).add(int(ward.group(1)))
+    _index_iec_sites(ix, settlements, districts, admin_keys)
     return {k: {d: frozenset(w) for d, w in v.items()} for k, v in wards.items()}
+
+
+#: An IEC polling-centre site is indexed only when its name says what it is (a school, a mosque...)
+#: and has a word of its own besides these ("Abdul Rahim Shaheed High School", not "High School").
+_SITE_TYPES = frozenset(
+    {"school", "mosque", "madrassah", "madrasa", "madrasah", "clinic", "hospital", "directorate", "institute"}
+    | {normalize_text(w) for w in ("مکتب", "لیسه", "مسجد", "مدرسه", "کلینیک", "شفاخانه", "ریاست")}
+)
+_SITE_GENERIC = _SITE_TYPES | frozenset(
+    {"high", "secondary", "primary", "girls", "boys", "jame", "jami", "village", "district", "building", "center"}
+    | {"centre", "new", "old", "no", "number", "and", "of", "the", "e", "i", "ye"}
+    | {normalize_text(w) for w in ("عالی", "متوسطه", "ابتداییه", "ابتدائیه", "ذکور", "اناث", "جامع", "قریه")}
+)
+
+
+def _index_iec_sites(ix: _Index, settlements: pd.DataFrame, districts, admin_keys: set[str]) -> None:
+    """IEC polling-centre sites ("Abdul Rahim Shaheed High School", "مسجد اصحاب کهف") as ``site`` entries.
+
+    Only a site whose name says what it is (:data:`_SITE_TYPES`), has a word of its own, and is
+    listed in one district: like villages, sites have no point and are context (they settle a
+    choice the text leaves open), never an answer alone.
+    """
+    where: dict[str, set[str]] = {}
+    names: dict[str, tuple[str, str]] = {}
+    for r in settlements.itertuples(index=False):
+        if r.adm2_pcode not in districts:
+            continue
+        for raw in (r.site_en, r.site_da):
+            toks = tokens(raw)
+            if not toks or not set(toks) & _SITE_TYPES or set(toks) <= _SITE_GENERIC:
+                continue
+            key = key_from_tokens(toks)
+            if len(key) < 8 or key in admin_keys or key in ix.not_place_keys:
+                continue
+            where.setdefault(key, set()).add(r.adm2_pcode)
+            names.setdefault(key, (raw, r.adm2_pcode))
+    for key, ds in where.items():
+        if len(ds) != 1:
+            continue  # "Imam Zaman Mosque" in two districts: too common to settle anything
+        raw, d = names[key]
+        kw = dict(
+            kind="place",
+            adm1_pcode=districts[d].parent,
+            adm2_pcode=d,
+            name=raw,
+            lat=math.nan,
+            lon=math.nan,
+            source="IEC 2019 site",
+            level="site",
+        )
+        ix.add(raw, kw, notes=False)
 
 
 @functools.lru_cache(maxsize=4)
@@ -632,6 +782,7 @@ def _build(folder: str) -> Gazetteer:
     geonames = _read(base / settings.GEONAMES_FILE)
     table = _read(base / settings.NAME_VARIANTS_FILE, required=NAME_TABLE_COLUMNS)
     weak, never = _load_rules(base)
+    context = _load_context(base)
     ix = _Index(weak, never)
 
     towns_first: dict[str, tuple[float, float]] = {}
@@ -669,6 +820,7 @@ def _build(folder: str) -> Gazetteer:
         weak_keys=weak,
         with_iec=with_iec,
         city_wards=wards,
+        context=context,
     )
 
 

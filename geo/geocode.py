@@ -46,6 +46,10 @@ from geo.errors import InputError
 from geo.gazetteer import (
     _ARABIC_LETTER,
     _DROP_TOKENS,
+    CONTEXT_CAPITAL,
+    CONTEXT_CITY,
+    CONTEXT_CITY_NAMED,
+    ContextPhrase,
     Entry,
     Gazetteer,
     key_from_tokens,
@@ -354,6 +358,7 @@ class _Mention:
     road: bool = False  # an end of a named road: context only
     hint: bool = False  # from the admin2 hint, not from the place text
     airport: bool = False  # "Herat airport": a city's airport often lies in a neighbouring district
+    in_village: str = ""  # the longer village name this district name sits inside ("Nawa Mesh Bazaar"): context
 
 
 _TOKEN_RE = re.compile(r"[0-9a-zA-Z\u0600-\u06ff]+|[,;:()\[\]/.!?…]")
@@ -474,27 +479,45 @@ def _find_pd(words: list[str]) -> tuple[int | None, set[int]]:
                 j = i + k
                 while j < n and words[j] in ("police", "security", "municipal", "city"):
                     j += 1
-                if j < n and words[j] in ("district", "pd", "precinct"):
-                    num = val
+                if j < n and words[j] in ("district", "pd", "precinct", "zone"):
+                    num = val  # "the 6th security zone of Kabul" too
                     used = set(range(i, j + 1))
         if num is not None and 1 <= num <= _MAX_PD:
             return num, used
     return None, set()
 
 
-def _marker(words: list[str], brk: list[bool], s: int, e: int) -> str | None:
+def _joined(words: list[str], brk: list[bool], s: int, e: int, phrase: ContextPhrase) -> bool:
+    """Whether ``phrase`` (a ``capital`` phrase of ``afg_place_context.csv``) is written around ``words[s:e]``.
+
+    No punctuation may separate the phrase from the name: "ساختمان ولایت تخار", "the Takhar
+    provincial building", "د تخار ولایت مقام".
+    """
+    b, a = len(phrase.before), len(phrase.after)
+    if s - b < 0 or e + a > len(words):
+        return False
+    if tuple(words[s - b : s]) != phrase.before or tuple(words[e : e + a]) != phrase.after:
+        return False
+    return not any(brk[s - b + 1 : s + 1]) and not any(brk[e : e + a])
+
+
+def _marker(words: list[str], brk: list[bool], s: int, e: int, context: tuple[ContextPhrase, ...] = ()) -> str | None:
     """The marker beside the name at ``words[s:e]``: before it first, then after it.
 
     A marker counts only when no punctuation separates it from the name
     ("Muqur district (Ghazni)": "district" belongs to Muqur, not to Ghazni),
-    except "capital, Kabul".
+    except "capital, Kabul". An office phrase of ``afg_place_context.csv`` joined to
+    the name ("ساختمان ولایت تخار", "the Takhar provincial building") marks the
+    province's capital (``"capital"``).
     """
     n = len(words)
     if s >= 2 and words[s - 1] in _AR_SKIP and not brk[s] and not brk[s - 1]:
         s2 = s - 1  # "العاصمة الأفغانية كابل": read the marker before the adjective
         words = words[:s2] + words[s:]
         brk = brk[:s2] + brk[s:]
-        return _marker(words, brk, s2, s2 + (e - s))
+        return _marker(words, brk, s2, s2 + (e - s), context)
+    if any(c.reads == CONTEXT_CAPITAL and _joined(words, brk, s, e, c) for c in context):
+        return "capital"
     joined_before = s >= 1 and not brk[s]
     b = words[s - 1] if s >= 1 else ""
     b2 = words[s - 2] if s >= 2 and not brk[s - 1] else ""
@@ -525,8 +548,8 @@ def _marker(words: list[str], brk: list[bool], s: int, e: int) -> str | None:
         return "district"
     if a in _PROVINCE_WORDS:
         return "province"
-    if a in ("city", "town"):
-        return "city"
+    if a in ("city", "town", "citys"):
+        return "city"  # "Kandahar city's Shahr-e Naw area" too (the apostrophe is dropped)
     if b == "capital" or (b == "afghan" and b2 == "capital"):
         return "city"
     if not joined_before:
@@ -579,7 +602,11 @@ def _match_at(
 
 
 def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
-    """Find the mentions (longest match first) and a police-district number."""
+    """Find the mentions (longest match first), a police-district number and an urban-context phrase.
+
+    The third value is the phrase of ``afg_place_context.csv`` that says the text is in a
+    city ("mosque", "چهارراهی", "the Hud Khel area"), or ``""``: see :func:`_urban_context`.
+    """
     words, brk, cap = _words_cased(text)
     if not words:
         return [], None, ""
@@ -612,7 +639,7 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
         if (e < n and words[e] in _INSTITUTION_AFTER) or (prev >= 0 and words[prev] in _ROAD_HEAD_BEFORE):
             i = e
             continue
-        marker = _marker(words, brk, s, e)
+        marker = _marker(words, brk, s, e, g.context)
         if marker is None and tree is not None:
             marker = tree.marker_for(s, e, entries)
         how = ""
@@ -624,7 +651,9 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
         if all(x.weak for x in entries) and marker not in ("district", "city", "capital"):
             i += 1
             continue
-        near = any(words[k] in _NEAR for k in range(max(0, s - 3), s))
+        # "near Kabul's second-largest mosque": with a possessive, "near" is said of what follows.
+        possessive = not _is_ar(words[e - 1]) and not g.lookup(key_from_tokens(words[s:e]))
+        near = any(words[k] in _NEAR for k in range(max(0, s - 3), s)) and not possessive
         airport = e < n and words[e] in _AIRPORT
         mentions.append(
             _Mention(s, e, " ".join(words[s:e]), entries, marker, fuzzy=bool(how), how=how, near=near, airport=airport)
@@ -635,10 +664,50 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
     mentions += _fuzzy(words, taken, g)
     if tree is not None:
         mentions = _fill_district_slot(tree, words, cap, mentions, g)
+        _names_inside_villages(tree, words, brk, mentions)
     mentions.sort(key=lambda m: m.start)
     _mark_roads(mentions, words, brk)
     _spread_plural_markers(mentions, words)
-    return mentions, pd_num, " ".join(words)
+    return mentions, pd_num, _urban_context(words, brk, cap, mentions, g)
+
+
+#: Words that are not a name of their own beside "area"/"منطقه" ("the area of", "منطقه در").
+_NOT_A_NAME = _norm_set({"در", "از", "این", "آن", "به", "با", "که", "را", "و", "ولسوالی", "ولایت", "شهر", "مربوطات"})
+
+
+def _urban_context(words: list[str], brk: list[bool], cap: list[bool], mentions: list[_Mention], g: Gazetteer) -> str:
+    """The first phrase of ``afg_place_context.csv`` that puts the text in a city, or ``""``.
+
+    Words inside a province, district or town name do not count (``بازار`` in a town's name).
+    A ``city_named`` phrase counts only with a name of its own beside it: a capitalised word
+    before it in English ("the Hud Khel area"), a word after it in Dari/Pashto ("منطقه لبجر");
+    a province's or capital's own name is not such a name ("the Kabul area").
+    """
+    covered = [False] * len(words)
+    province_words = [False] * len(words)
+    for m in mentions:
+        if any(not _is_village(e) for e in m.entries):
+            for k in range(m.start, m.end):
+                covered[k] = True
+                province_words[k] = province_words[k] or any(e.kind == "province" for e in m.entries)
+    for phrase in g.context:
+        if phrase.reads not in (CONTEXT_CITY, CONTEXT_CITY_NAMED):
+            continue
+        size = len(phrase.words)
+        for i in range(len(words) - size + 1):
+            if any(covered[i : i + size]) or not phrase.matches(words, i):
+                continue
+            if phrase.reads == CONTEXT_CITY:
+                return phrase.phrase
+            if _is_ar(words[i]):
+                k = i + size
+                ok = k < len(words) and not brk[k] and words[k] not in _NOT_A_NAME
+            else:
+                k = i - 1
+                ok = k >= 0 and not brk[i] and cap[k] and words[k] not in _NOT_FUZZY and not words[k].isdigit()
+            if ok and not province_words[k]:
+                return phrase.phrase
+    return ""
 
 
 def _is_village(e: Entry) -> bool:
@@ -732,6 +801,27 @@ def _fill_district_slot(
     return mentions
 
 
+#: Words a village segment may carry besides its name: "Rabat village", "the Kohsar area", "روستای X".
+_VILLAGE_WORDS = {"village", "villages", "area", "valley", "the", "of"} | _norm_set({"روستای", "قریه", "منطقه", "دره"})
+
+
+def _names_inside_villages(tree: _Hierarchy, words: list[str], brk: list[bool], mentions: list[_Mention]) -> None:
+    """A district name inside a longer village name before the district slot is context, not the district.
+
+    "Nawa Mesh Bazaar, Nawamish, Helmand": "Nawa" (Nawa-e-Barakzaiy's short form) is part of the
+    village's name; the district is the one in the slot, even when the slot's spelling is unknown
+    (then the answer is the province). A village segment that is a district's whole name
+    ("Sangin, Sangin, Helmand") is read as before.
+    """
+    for m in mentions:
+        if m.end > tree.slot[0] or m.marker is not None or not any(e.kind == "district" for e in m.entries):
+            continue
+        seg = next((s, e) for s, e in _segments(words, brk) if s <= m.start < e)
+        name = _trim(words, *seg, _VILLAGE_WORDS | _DROP_TOKENS)
+        if name != (m.start, m.end) and name[0] <= m.start and m.end <= name[1]:
+            m.in_village = " ".join(words[name[0] : name[1]])
+
+
 def _neighbour_token(words: list[str], k: int, step: int) -> str:
     while 0 <= k < len(words) and words[k] in _DROP_TOKENS:
         k += step
@@ -770,11 +860,15 @@ _PLURAL_DISTRICTS = {"districts"} | _norm_set({"ولسوالیها", "ولسوا
 def _spread_plural_markers(mentions: list[_Mention], words: list[str]) -> None:
     """ "Shutul and Paryan districts", "ولسوالی‌های ورسج و فرخار": every listed name is a district."""
     for k, m in enumerate(mentions):
+        before = words[m.start - 1] if m.start >= 1 else ""
+        before2 = words[m.start - 2] if m.start >= 2 else ""
+        if m.marker == "district_of" and before == "of" and before2 == "districts":
+            # "the districts of Khenj and Anaba": a list of districts follows.
+            m.marker = "district"
+            before = "districts"
         if m.marker != "district":
             continue
         after = words[m.end] if m.end < len(words) else ""
-        before = words[m.start - 1] if m.start >= 1 else ""
-        before2 = words[m.start - 2] if m.start >= 2 else ""
         if after in _PLURAL_DISTRICTS:
             j = k
             while j > 0 and _adjacent(words, mentions[j - 1], mentions[j]) and mentions[j - 1].marker is None:
@@ -928,8 +1022,9 @@ def _fuzzy(words: list[str], taken: list[bool], g: Gazetteer) -> list[_Mention]:
 
 # --- resolution --------------------------------------------------------------------------
 
-# Tiers of district evidence: lower is stronger.
-_T_PD, _T_DISTRICT, _T_CITY, _T_NAME, _T_PLACE, _T_VILLAGE = 0, 1, 2, 3, 4, 5
+# Tiers of district evidence: lower is stronger. ``_T_CONTEXT``: a bare capital read as the city
+# because of the words around it ("a mosque in Herat"): any district or town named beats it.
+_T_PD, _T_DISTRICT, _T_CITY, _T_NAME, _T_PLACE, _T_CONTEXT, _T_VILLAGE = 0, 1, 2, 3, 4, 5, 6
 
 
 @dataclass
@@ -942,6 +1037,7 @@ class _Reading:
     tier: int
     why: str
     strong: bool
+    detail: str = ""  # what made it so, for the note (the context phrase of a "context" reading)
 
 
 def _read_mention(m: _Mention, g: Gazetteer) -> _Reading:
@@ -1086,6 +1182,7 @@ def _describe(r: _Reading, g: Gazetteer, d: str | None = None) -> str:
         "ministry": "city",
         "ward": "city",
         "village": "village",
+        "context": "city",
     }[r.why]
     if e.source == "neighbourhood":
         label = f"neighbourhood '{e.name}' of {u.name} city (the city's point)"
@@ -1109,6 +1206,8 @@ def _describe(r: _Reading, g: Gazetteer, d: str | None = None) -> str:
         label += " (a neighbourhood the IEC list places in that numbered district of the city)"
     if r.why == "ministry":
         label += " (a national ministry or 'the capital' marks Kabul city)"
+    if r.why == "context":
+        label += f" (read as the city: the capital's name with '{r.detail}', an urban place)"
     return f"{label} in province '{g.provinces[u.parent].name}'"
 
 
@@ -1124,6 +1223,8 @@ class _Case:
     road_prov: set[str]
     road_names: list[str]
     hint_provinces: set[str]
+    context: str = ""  # the urban-context phrase of the text (afg_place_context.csv), or ""
+    notes: list[str] = field(default_factory=list)  # names read as context only, for the note
     strong_prov: set[str] = field(default_factory=set)  # named with a marker, in the hierarchy's tail, or admin1
     weak_prov: set[str] = field(default_factory=set)  # named in passing
     pd_reading: _Reading | None = None
@@ -1137,11 +1238,12 @@ def _resolve(text: str, admin1: str | None, admin2: str | None) -> GeocodeResult
     """Settle one place text: gather the evidence, then let each stage answer or pass.
 
     The stages run in order; the first that returns an answer wins:
-    :func:`_stage_police_district`, :func:`_stage_capital_words`, :func:`_stage_districts`,
-    :func:`_stage_provinces`, :func:`_stage_nothing`.
+    :func:`_stage_police_district`, :func:`_stage_capital_words`, :func:`_stage_city_context`,
+    :func:`_stage_districts`, :func:`_stage_provinces`, :func:`_stage_nothing`.
     """
     case = _gather(load_gazetteer(), text, admin1, admin2)
-    for stage in (_stage_police_district, _stage_capital_words, _stage_districts, _stage_provinces):
+    stages = (_stage_police_district, _stage_capital_words, _stage_city_context, _stage_districts, _stage_provinces)
+    for stage in stages:
         answer = stage(case)
         if answer is not None:
             return answer
@@ -1153,10 +1255,10 @@ def _gather(g: Gazetteer, text: str, admin1: str | None, admin2: str | None) -> 
 
     ``admin1`` names provinces (strong evidence); a bare ``admin2`` is read as "X district".
     """
-    mentions, pd_num, _ = _scan(text, g) if text else ([], None, "")
+    mentions, pd_num, context = _scan(text, g) if text else ([], None, "")
     readings, villages = [], []
     for m in mentions:
-        if m.road:
+        if m.road or m.in_village:
             continue
         r = _read_mention(m, g)
         (villages if r.why == "village" else readings).append(r)
@@ -1169,6 +1271,8 @@ def _gather(g: Gazetteer, text: str, admin1: str | None, admin2: str | None) -> 
         road_prov={e.adm1_pcode for m in mentions if m.road for e in m.entries if not _is_village(e)},
         road_names=[m.text for m in mentions if m.road],
         hint_provinces=set(),
+        context=context,
+        notes=[f"'{m.text}' read as part of the village name '{m.in_village}'" for m in mentions if m.in_village],
     )
     if admin1:
         found = _scan(admin1, g)[0]
@@ -1261,6 +1365,53 @@ def _stage_capital_words(case: _Case) -> GeocodeResult | None:
     return None
 
 
+def _stage_city_context(case: _Case) -> None:
+    """A bare capital that shares its province's name, in an urban context: read it as the city.
+
+    "a mosque in Herat", "a passenger bus in Kabul", "the Hud Khel area of Kabul",
+    "منطقه گولایی بندر خان‌آباد قندوز": the phrase (``afg_place_context.csv``) makes the capital's
+    name the city (its district, precision 2), not the province. A bare "Herat" or "Kunduz",
+    "Herat province", "near Kabul" and an airport stay as they are, and so does a capital
+    whose province also holds a specific village named in the text outside the city.
+    Never answers by itself: the reading joins the others at the weakest district tier, so
+    any district or town named beats it.
+    """
+    if not case.context:
+        return None
+    g = case.g
+    changed = False
+    for k, r in enumerate(case.readings):
+        m = r.mention
+        if r.districts or len(r.provinces) != 1 or m.hint or m.near or m.airport or m.marker not in (None, "tail"):
+            continue
+        pc = next(iter(r.provinces))
+        capital = g.centre_of.get(pc)
+        if capital not in g.same_name_capitals:
+            continue  # "a mosque in Takhar": the province's name is not its capital's (Taloqan)
+        if _village_outside(case, pc, capital):
+            continue
+        entry = _district_entry(g, capital)
+        # The province stays named (it still constrains the other names), its capital is the candidate.
+        case.readings[k] = _Reading(
+            m, set(r.provinces), {capital: entry}, _T_CONTEXT, "context", r.strong, case.context
+        )
+        changed = True
+    if changed:
+        _weigh_provinces(case)
+    return None
+
+
+def _village_outside(case: _Case, pc: str, capital: str) -> bool:
+    """Whether a specific village named lies in province ``pc`` but not in its capital district."""
+    for r in case.villages + [r for r in case.readings if r.why == "place"]:
+        if len(r.districts) > _VILLAGE_MAX_DISTRICTS:
+            continue
+        inside = {d for d in r.districts if case.g.districts[d].parent == pc}
+        if inside and capital not in inside:
+            return True
+    return False
+
+
 def _stage_districts(case: _Case) -> GeocodeResult | None:
     """The strongest district evidence, checked against the provinces named.
 
@@ -1268,6 +1419,7 @@ def _stage_districts(case: _Case) -> GeocodeResult | None:
     "Fayzabad, Badakhshan". Passes when no mention names a district or town.
     """
     g = case.g
+    _apply_qualifiers(case)
     dist_readings = [r for r in case.readings if r.districts]
     if not dist_readings:
         return None
@@ -1301,6 +1453,31 @@ def _stage_districts(case: _Case) -> GeocodeResult | None:
         f"province '{g.provinces[pc].name}': several districts fit ({names}), none preferred" + extra,
         _candidates(g, cands),
     )
+
+
+def _apply_qualifiers(case: _Case) -> None:
+    """A name that is a word of one candidate's longer name qualifies it, and is not a place of its own.
+
+    "Hesa Awal district of Kohistan": "Hesa Awal" is Hisa-e-Awal-e-Kohistan (Kapisa) or Khenj
+    (Panjsher, alternative name Hisa-e-Awal); "Kohistan" is a word of only the first one's name,
+    so it settles the choice and is not read as Kohistan district (Badakhshan or Faryab).
+    """
+    g = case.g
+    word_units = _fuzzy_tables(g)[2]  # a word of a multi-word district name -> the districts with it
+    for q in list(case.readings):
+        holders = word_units.get(key_from_tokens(q.mention.text.split()), set())
+        if not q.districts or q.mention.hint or not holders:
+            continue
+        for r in case.readings:
+            if r is q or len(r.districts) < 2:
+                continue
+            kept = {d: e for d, e in r.districts.items() if d in holders and d not in q.districts}
+            if len(kept) == 1:
+                d = next(iter(kept))
+                r.districts = kept
+                case.readings.remove(q)
+                case.notes.append(f"'{q.mention.text}' read as part of the name '{g.districts[d].name}'")
+                break
 
 
 def _top_candidates(top: list[_Reading]) -> dict[str, tuple[Entry, _Reading]]:
@@ -1464,6 +1641,8 @@ def _extra_note(case: _Case, pc: str, ignored: list[str]) -> str:
         extra += "; road ends named: " + ", ".join(case.road_names)
     if ignored:
         extra += "; ignored: " + ", ".join(repr(t) for t in ignored)
+    for note in case.notes:
+        extra += "; " + note
     return extra
 
 
@@ -1512,12 +1691,43 @@ def _stage_provinces(case: _Case) -> GeocodeResult | None:
     if not all_prov:
         return None
     pc = next(iter(strong)) if len(strong) == 1 else next(iter(all_prov))
+    if case.pd_num is not None:
+        part = _numbered_part(g, pc, case.pd_num)
+        if part is not None:
+            u = g.districts[part]
+            note = (
+                f"district '{u.name}' in province '{g.provinces[pc].name}' (a numbered district ({case.pd_num}) of a "
+                f"province without police districts: its Dari name '{u.name_da}' means 'part {case.pd_num}')"
+            )
+            return _district_result(g, _district_entry(g, part), part, note, place_ok=False)
     d = _village_district(case, {x for x, u in g.districts.items() if u.parent == pc})
     if d is not None:
         r = next(v for v in case.villages + case.readings if d in v.districts)
         note = _describe(r, g, d) + " (a village or neighbourhood of that name lies in this district of the province)"
         return _district_result(g, r.districts[d], d, note, place_ok=False)
     return _province_answer(case, pc)
+
+
+#: "حصه" (part), the word of the numbered districts' Dari names: حصه اول کوهستان, خنج (حصه اول).
+_HISSA = normalize_text("حصه")
+
+
+def _numbered_part(g: Gazetteer, pc: str, number: int) -> str | None:
+    """The one district of province ``pc`` whose Dari name says "part ``number``" (حصه اول = 1), else None.
+
+    "the first district of Kapisa province" is Hisa-e-Awal-e-Kohistan (حصه اول کوهستان);
+    "the first district" of Panjsher is Khenj (خنج (حصه اول)).
+    """
+    found = []
+    for d, u in g.districts.items():
+        if u.parent != pc:
+            continue
+        words = tokens(u.name_da)
+        for i, w in enumerate(words[:-1]):
+            if w == _HISSA and _ordinal(words, i + 1)[0] == number:
+                found.append(d)
+                break
+    return found[0] if len(found) == 1 else None
 
 
 def _province_answer(case: _Case, pc: str) -> GeocodeResult:
@@ -1549,6 +1759,8 @@ def _province_answer(case: _Case, pc: str) -> GeocodeResult:
         note += "; also named: " + ", ".join(g.provinces[p].name for p in others)
     if case.road_names:
         note += "; road ends named: " + ", ".join(case.road_names)
+    for extra in case.notes:
+        note += "; " + extra
     return _province_result(g, pc, note)
 
 

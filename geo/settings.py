@@ -108,8 +108,17 @@ GEONAMES_FILE = "afg_geonames_cities500.csv"
 #: Our own spelling table (name, level, parents, source, reason) and name rules (CC0).
 NAME_VARIANTS_FILE = "afg_name_variants.csv"
 NAME_RULES_FILE = "afg_name_rules.csv"
+#: Words that make a bare capital name the city, and office phrases that name a province's capital (CC0).
+PLACE_CONTEXT_FILE = "afg_place_context.csv"
 #: The files every gazetteer folder must hold.
-GAZETTEER_FILES = (ADMIN_UNITS_FILE, PROVINCE_VARIANTS_FILE, GEONAMES_FILE, NAME_VARIANTS_FILE, NAME_RULES_FILE)
+GAZETTEER_FILES = (
+    ADMIN_UNITS_FILE,
+    PROVINCE_VARIANTS_FILE,
+    GEONAMES_FILE,
+    NAME_VARIANTS_FILE,
+    NAME_RULES_FILE,
+    PLACE_CONTEXT_FILE,
+)
 #: The optional GPL-3.0 component inside a gazetteer folder (see :data:`IEC_GAZETTEER_DIR`):
 #: without it the geocoder works, but does not know villages.
 IEC_DIR_NAME = "iec"
