@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo.display import date_label, placement_label, unit_label
 from geo.groups import GROUP_COLORS, GROUP_LABELS
-from geo.schema import CLAIM_STATUSES, GEO_PRECISION, PRECISION_DISTRICT, PRECISION_PROVINCE
+from geo.schema import CLAIM_STATUSES, GEO_PRECISION, PRECISION_DISTRICT, PRECISION_PLACE, PRECISION_PROVINCE
 from geo.settings import ATTRIBUTION, OUTSIDE_SNAP_M
+from geo.spread import west_caveat
 from pages import common
 
 common.page_view()
+everything = common.all_events()
+single = everything.loc[~everything["is_aggregate"].astype(bool).to_numpy()]
+dates = single["event_date"].dropna()
 
 st.title("About")
 
@@ -39,6 +44,12 @@ st.markdown(
 - **Borders.** A point that lies exactly on a border between two districts is assigned by an explicit,
   counted tie-break, and a point just outside the national outline (GPS noise, rounded coordinates) is
   snapped to the nearest district within {OUTSIDE_SNAP_M / 1000:g} km; farther out it stays unplaced and is counted as such.
+- **Dates and places say how precise they are.** A date known only to the month reads
+  "{date_label("2024-03-01", "month")}", one known to the week "{date_label("2024-09-02", "week")}", and a day
+  "{date_label("2024-09-03", "day")}". What a point stands for is said with it: "{placement_label(PRECISION_PLACE)}",
+  "{placement_label(PRECISION_DISTRICT)}" (the report names a district, not the spot), or
+  "{placement_label(PRECISION_PROVINCE)}". Provinces and districts carry the name the press uses with the official
+  (OCHA) one where they differ: "{unit_label("AF32", "Hirat")}", "{unit_label("AF08", "Panjsher")}".
 - **Claims are not verified counts.** Claim status is one of {", ".join(CLAIM_STATUSES)}. Most events repeat
   a group's own statement, and the fatalities are the figures reported, usually the claiming group's. The
   Taliban often deny such claims, and ISKP inflates its figures.
@@ -56,14 +67,15 @@ st.markdown(
 )
 
 st.header("Caveats")
+span = f"{date_label(dates.min())} to {date_label(dates.max())}" if len(dates) else "no dated events"
 st.markdown(
-    """
-- **This is a sample, not a census.** The bundled data holds about a hundred events against several hundred
-  claimed attacks a year. Counts by province and year reflect the reporting that could be collected, not the
-  real intensity of the conflict.
-- **Kabul and the north-east are over-represented; the west is under-represented.** Few dated per-event reports
-  were found for Herat, Farah, Badghis, Ghor and Faryab: low counts there are not evidence that few events took
-  place.
+    f"""
+- **This is a sample, not a census.** The loaded data holds {len(single):,} single events ({span}) against
+  several hundred claimed attacks a year. Counts by province and year reflect the reporting that could be
+  collected, not the real intensity of the conflict.
+- **Kabul and the north-east are over-represented; the west is under-represented.**
+  {common.md_text(west_caveat(everything, subject="The loaded data"))} Farah and Badghis appear in the bundled data only in NRF statements
+  that bundle many attacks, never as single events.
 - **Independent tallies are far below the groups' claims** (UN Secretary-General reports, UNAMA, Afghan Witness).
 - **Mixed event kinds.** Some rows are Taliban raids against a group or territorial claims rather than the
   group's own attacks; filter on event type, and read the notes.

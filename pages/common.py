@@ -50,6 +50,7 @@ K_GROUP, K_DATES, K_TYPE, K_PROVINCE, K_CLAIM, K_EXACT = (
 K_METRIC, K_BASEMAP = "v_metric", "v_basemap"
 # Non-widget state.
 _K_REROUTED = "_view_rerouted"
+_K_PENDING_GROUPS = "_view_pending_groups"
 _K_READY, _K_WARNINGS, _K_LINK_VIEW, _K_VIEW, _K_OPTIONS = (
     "_view_ready",
     "_view_warnings",
@@ -292,6 +293,9 @@ def render_sidebar() -> ViewState:
         view, _ = parse_query_params(to_query_params(ss.get(_K_VIEW, ViewState())), options)
         _set_widgets(view, options)
     ss[_K_OPTIONS] = options
+    pending = ss.pop(_K_PENDING_GROUPS, None)
+    if pending is not None:  # a page's default selection (preset_groups), applied before the widget is drawn
+        ss[K_GROUP] = [g for g in pending if g in options.groups]
 
     first = options.first or dt.date.today()
     last = options.last or first
@@ -369,6 +373,17 @@ def page_view() -> ViewState:
     ss[_K_REROUTED] = True
     show_link_warnings()
     return view
+
+
+def preset_groups(groups: tuple[str, ...]) -> None:
+    """Select ``groups`` in the sidebar's Group filter and rerun (a page's default, e.g. the Spread page's NRF).
+
+    The sidebar is drawn before the page runs, so its widget cannot change in this
+    run: the choice is kept for the next run's :func:`render_sidebar`, which applies
+    it (and mirrors it to the URL) before drawing the filters.
+    """
+    st.session_state[_K_PENDING_GROUPS] = list(groups)
+    st.rerun()
 
 
 def show_link_warnings() -> None:
@@ -459,6 +474,7 @@ __all__ = [
     "filtered_events",
     "md_text",
     "page_view",
+    "preset_groups",
     "render_sidebar",
     "show_link_warnings",
     "stop_with_error",

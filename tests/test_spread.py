@@ -9,15 +9,7 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import folium
 import geopandas as gpd
@@ -36,18 +28,30 @@ from geo.filters import Filters, apply_filters, summarize
 from geo.settings import WESTERN_PROVINCES
 from geo.spread import (
     BAZARAK,
+    PANEL_STATES,
+    farthest_west,
     first_activity,
     first_activity_map,
+    first_reports,
+    first_reports_records,
+    groups_to_preset,
     history_filters,
     mean_centre,
     metrics_records,
     origin_from_pcode,
+    period_label,
     period_sentence,
+    reach_headline,
+    reach_series,
     spread_metrics,
     timeline_features,
     timeline_map,
+    west_caveat,
     western_share,
+    year_panels,
+    year_panels_html,
 )
+from pages.common import md_text
 
 WGS84_GEOD = Geod(ellps="WGS84")
 STEP_KM = 150.0
@@ -273,19 +277,29 @@ def test_real_first_activity_districts_are_consistent_with_metrics(real_events):
     assert fa["events"].sum() == (nrf["adm2_pcode"] != "").sum()
 
 
-def test_real_period_sentence_matches_summary(real_events):
+def test_real_period_sentence_matches_summary_and_words_claims_as_claims(real_events):
     f = Filters(groups=("NRF",), start="2024-03-01", end="2025-03-31")
     sel = apply_filters(real_events, f)
     s = summarize(sel, filters=f)
+    claims = sel["claim_status"].value_counts()
     assert period_sentence(sel, filters=f) == (
-        f"Between 2024-03-01 and 2025-03-31 the NRF carried out {s['events']} attacks across {s['provinces']} provinces"
+        f"Between 1 Mar 2024 and 31 Mar 2025, {s['events']} attacks by the NRF were claimed or reported across "
+        f"{s['provinces']} provinces ({claims['self-claimed']} self-claimed, {claims['media-reported']} "
+        f"media-reported, {claims['officially-confirmed']} officially confirmed)"
     )
     two = Filters(groups=("NRF", "AFF"), start="2024-03-01", end="2025-03-31")
-    assert " the NRF and the AFF carried out " in period_sentence(apply_filters(real_events, two), filters=two)
+    assert " attacks by the NRF and the AFF were claimed or reported " in period_sentence(
+        apply_filters(real_events, two), filters=two
+    )
     one = Filters(groups=("NRF",), start="2024-04-20", end="2024-04-20")
-    assert period_sentence(apply_filters(real_events, one), filters=one).endswith("carried out 1 attack in 1 province")
+    assert "1 attack by the NRF was claimed or reported in 1 province (1 " in period_sentence(
+        apply_filters(real_events, one), filters=one
+    )
     none = Filters(groups=("ALM",), start="2024-01-01", end="2024-01-02")
     assert "no attacks by the ALM" in period_sentence(apply_filters(real_events, none), filters=none)
+    for groups in (("NRF",), ("AFF", "ISKP"), None):
+        everything = Filters(groups=groups)
+        assert "carried out" not in period_sentence(apply_filters(real_events, everything), filters=everything)
 
 
 def test_history_filters_drop_only_the_dates():
@@ -321,9 +335,13 @@ def test_cli_periods_add_up_to_summary(capsys, selection, freq):
     result = json.loads(out)
     assert sum(p["events"] for p in result["periods"]) + result["undated_events"] == summary["events"]
     assert result["attribution"] and result["sentence"].startswith("Between ")
-    assert f"carried out {summary['events']} attack" in result["sentence"]
+    assert f" {summary['events']} attack" in result["sentence"] and "claimed or reported" in result["sentence"]
     first = result["periods"][0]
-    assert {"period", "events", "provinces", "new_provinces", "westmost_lon", "west_km"} <= set(first)
+    assert {"period", "events", "provinces", "new_provinces", "westmost_lon", "west_km", "west_km_to_date"} <= set(
+        first
+    )
+    for row in result["first_activity"]:
+        assert {"adm1_pcode", "province", "first_date", "period", "events"} <= set(row)
 
 
 def test_cli_csv_and_origin(capsys, bundled_events_csv):
@@ -400,7 +418,12 @@ def test_first_activity_map_shades_each_active_district_by_its_first_period(
     assert len(set(fills.values())) == len(fills)  # one colour per period
     # The legend lists the periods, the trajectory has a point per quarter with exact events.
     legend = next(c for c in m._children.values() if getattr(c, "_name", "") == "Legend")
-    assert all(p in legend.legend_html for p in expected.values())
+    assert all(period_label(p, "Q") in legend.legend_html for p in expected.values())
+    # Tooltips name units and dates with their precision, never a bare P-code.
+    tooltip = _children(layer, folium.GeoJsonTooltip)[0]
+    assert "pcode" not in tooltip.fields and {"name", "first_report"} <= set(tooltip.fields)
+    by_code = {f["properties"]["pcode"]: f["properties"] for f in layer.data["features"]}
+    assert by_code["AF0912"]["first_report"] == "week of 12 Sep 2021 (week)"  # Baghlan's first: a week-level report
     exact = placed.loc[placed["geo_precision"] <= 2]
     line = _children(_group(m, "Mean centre trajectory"), folium.PolyLine)[0]
     assert len(line.locations) == exact["event_date"].dt.to_period("Q").nunique()
@@ -435,17 +458,27 @@ def _spread_page() -> AppTest:
     return at
 
 
-def test_spread_page_runs_and_follows_the_sidebar_and_period(capsys, monkeypatch):
+def test_spread_page_opens_on_the_nrf_and_shows_what_the_cli_says(capsys, monkeypatch):
     monkeypatch.delenv(settings.EVENTS_ENV, raising=False)
     at = _spread_page()
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == ["Spread"]
-    at.multiselect(key="f_group").set_value(["NRF"]).run()
-    assert not at.exception, [e.value for e in at.exception]
+    # No group in the link: the page follows the NRF, and says so; the link now names it.
+    assert at.multiselect(key="f_group").value == ["NRF"]
+    assert at.query_params["group"] in ("NRF", ["NRF"])
     code, out, _ = run_cli(capsys, "spread", "--group", "NRF")
     assert code == 0
     cli_result = json.loads(out)
-    assert at.subheader[0].value == cli_result["sentence"]
+    nrf = Filters(groups=("NRF",))
+    events = apply_filters(load_events(), nrf)
+    assert at.subheader[0].value == md_text(reach_headline(farthest_west(events), groups=["NRF"]))
+    sentence = at.get("markdown")[0].value
+    assert sentence.startswith(md_text(cli_result["sentence"] + "."))
+    assert "Opened on the NRF" in sentence
+    lines = next(m.value for m in at.markdown if m.value.startswith("- First NRF attack"))
+    shown = [re.sub(r"\\(.)", r"\1", line[2:]).replace("**", "") for line in lines.splitlines()]
+    assert shown == [row["line"] for row in cli_result["first_activity"]]
+    assert "under-reported" in at.warning[0].value
     at.button_group(key="spread_freq").set_value("Y").run()
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value
@@ -453,6 +486,21 @@ def test_spread_page_runs_and_follows_the_sidebar_and_period(capsys, monkeypatch
     assert at.query_params["freq"] in ("Y", ["Y"])
     at.button_group(key="spread_map").set_value("animation").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
+    # Clearing the group keeps every group: the NRF is a default, not a lock.
+    at.multiselect(key="f_group").set_value([]).run()
+    assert not at.exception and at.multiselect(key="f_group").value == []
+    assert at.get("markdown")[0].value.startswith("Between 20 Aug 2021 and 13 Dec 2025, 194 attacks by all recorded")
+
+
+def test_spread_page_keeps_the_groups_of_a_link(monkeypatch):
+    monkeypatch.delenv(settings.EVENTS_ENV, raising=False)
+    at = AppTest.from_file(str(settings.REPO_ROOT / "app.py"), default_timeout=180)
+    at.query_params["group"] = "AFF"
+    at.run()
+    at.switch_page("pages/spread.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="f_group").value == ["AFF"]
+    assert at.subheader[0].value.startswith("AFF attacks reported as far west as")
 
 
 def test_timeline_merges_events_per_district_and_period_beyond_the_cap(real_events):
@@ -466,108 +514,6 @@ def test_timeline_merges_events_per_district_and_period_beyond_the_cap(real_even
         assert sum(f["properties"]["count"] for f in merged["features"]) == len(exact)
     by_month = exact.groupby([exact["adm2_pcode"], exact["event_date"].dt.to_period("M")]).ngroups
     assert len(timeline_features(sel, max_features=len(exact) - 1)["features"]) == by_month
-
-
-# ------------------------------------------------------------------ the Spread page in a real browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def spread_server(vendored_assets, tmp_path_factory):
-    """``streamlit run app.py`` on 127.0.0.1 (a free port) on the bundled events; stopped after the module."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = tmp_path_factory.mktemp("spread-server") / "streamlit.log"
-    cmd = [
-        "timeout", "600", sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-        "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    env = {**os.environ, settings.EVENTS_ENV: str(settings.DEFAULT_EVENTS_FILE)}
-    with open(log, "w", encoding="utf-8") as out:
-        proc = subprocess.Popen(cmd, cwd=settings.REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            for _ in range(300):
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                        break
-                except OSError:
-                    time.sleep(0.3)
-            else:
-                pytest.fail(f"streamlit did not start:\n{log.read_text()}")
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-
-
-@pytest.fixture
-def offline_browser_page():
-    if not CHROMIUM.exists():
-        pytest.skip(f"no chromium at {CHROMIUM}")  # a failure in CI (tests/conftest.py)
-    from playwright.sync_api import sync_playwright
-
-    blocked: list[str] = []
-
-    def route(r):
-        if urlsplit(r.request.url).hostname == "127.0.0.1":
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 1400, "height": 1200})
-        context.route("**/*", route)
-        yield context.new_page()
-        browser.close()
-    assert blocked == [], f"the Spread page asked for outside hosts: {blocked}"
-
-
-def _map_frame(page, selector: str, timeout_s: float = 60):
-    """The streamlit-folium iframe whose document has ``selector``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for frame in page.frames[1:]:
-            try:
-                if frame.evaluate(f"() => !!document.querySelector({json.dumps(selector)})"):
-                    return frame
-            except Exception:  # a frame being replaced by a rerun
-                pass
-        page.wait_for_timeout(500)
-    raise AssertionError(f"no map frame with {selector} within {timeout_s} s")
-
-
-def test_spread_page_in_a_browser_draws_first_activity_and_plays_the_events(
-    spread_server, offline_browser_page, real_events
-):
-    page = offline_browser_page
-    page.goto(f"{spread_server}/spread?group=NRF&basemap=none")
-    nrf = apply_filters(real_events, Filters(groups=("NRF",)))
-    sentence = period_sentence(nrf, filters=Filters(groups=("NRF",)))
-    page.get_by_text(sentence).wait_for(timeout=90_000)
-    frame = _map_frame(page, ".afgmap-legend")
-    legend = frame.evaluate("() => document.querySelector('.afgmap-legend').innerText")
-    first_periods = set(
-        nrf.loc[nrf["adm2_pcode"] != ""].groupby("adm2_pcode")["event_date"].min().dt.to_period("Q").astype(str)
-    )
-    assert "First activity (quarter)" in legend and all(p in legend for p in first_periods)
-    # One shaded path per active district, plus provinces, trajectory and markers: at least the districts.
-    n_paths = frame.evaluate("() => document.querySelectorAll('path.leaflet-interactive').length")
-    assert n_paths >= nrf.loc[nrf["adm2_pcode"] != "", "adm2_pcode"].nunique()
-    page.get_by_role("radio", name="Animation").click()
-    frame = _map_frame(page, ".leaflet-timeline-control")
-    exact = nrf.loc[(nrf["adm2_pcode"] != "") & nrf["latitude"].notna() & (nrf["geo_precision"] <= 2)]
-    drawn = frame.evaluate(
-        """() => { const s = document.querySelector('.leaflet-timeline-control input[type=range]');
-                   s.value = s.max; s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change'));
-                   return document.querySelectorAll('path.leaflet-interactive').length; }"""
-    )
-    assert drawn == len(exact)
 
 
 def test_western_share_counts_province_level_events(real_events):
@@ -617,3 +563,194 @@ def test_dev075_is_dated_from_its_weekday_and_dev028_keeps_its_attribution(real_
     assert rows.loc["DEV-075", "date_precision"] == "day" and "CORRECTED" in rows.loc["DEV-075", "notes"]
     # No cited report attributes DEV-028 to IS: it stays unattributed, the doubt is in its notes.
     assert rows.loc["DEV-028", "group"] == "Unknown" and "IS attribution disputed" in rows.loc["DEV-028", "notes"]
+
+
+# ------------------------------------------------------------------ the westward story (issue 12)
+
+
+def _history_of(real_events, f: Filters):
+    return apply_filters(real_events, f), apply_filters(real_events, history_filters(f))
+
+
+def test_first_reports_list_each_newly_reached_province_in_order(real_events):
+    f = Filters(groups=("NRF",))
+    sel, hist = _history_of(real_events, f)
+    reports = first_reports(sel, history=hist, freq="Q", filters=f)
+    # Independent expectation: each province's earliest NRF event, and the events there in that quarter.
+    placed = sel.loc[sel["adm1_pcode"] != ""]
+    first = placed.groupby("adm1_pcode")["event_date"].min().sort_values(kind="stable")
+    assert reports["adm1_pcode"].tolist() == first.index.tolist()
+    assert reports["first_date"].tolist() == first.tolist()
+    quarter = placed["event_date"].dt.to_period("Q")
+    for row in reports.itertuples(index=False):
+        expected = ((placed["adm1_pcode"] == row.adm1_pcode) & (quarter == row.first_date.to_period("Q"))).sum()
+        assert row.events == expected and row.period == str(row.first_date.to_period("Q"))
+    lines = dict(zip(reports["adm1_pcode"], reports["line"], strict=True))
+    assert lines["AF32"] == "First NRF attack reported in Herat (Hirat): Sep 2024 (3 events in Jul–Sep 2024)"
+    # Baghlan's first NRF report is known to the week only, and says so.
+    assert lines["AF09"] == "First NRF attack reported in Baghlan: week of 12 Sep 2021 (week) (1 event in Jul–Sep 2021)"
+    assert not any(re.search(r"\bAF\d", line) for line in lines.values())
+
+
+def test_first_reports_within_dates_are_judged_against_the_history(real_events):
+    f = Filters(groups=("NRF",), start="2024-03-01", end="2025-03-31")
+    sel, hist = _history_of(real_events, f)
+    reports = first_reports(sel, history=hist, freq="M", filters=f)
+    ever = hist.loc[hist["adm1_pcode"] != ""].groupby("adm1_pcode")["event_date"].min()
+    expected = ever.loc[(ever >= "2024-03-01") & (ever <= "2025-03-31")].sort_values().index.tolist()
+    assert reports["adm1_pcode"].tolist() == expected == ["AF32", "AF29"]
+    assert reports["line"].iloc[0] == "First NRF attack reported in Herat (Hirat): Sep 2024 (3 events that month)"
+    # Without the history, every province of the window would look new.
+    assert len(first_reports(sel, freq="M", filters=f)) == sel.loc[sel["adm1_pcode"] != "", "adm1_pcode"].nunique()
+
+
+def test_cli_first_activity_is_the_pages_list(capsys, real_events):
+    code, out, _ = run_cli(capsys, "spread", "--group", "NRF", "--start", "2024-03-01", "--end", "2025-03-31")
+    assert code == 0
+    result = json.loads(out)
+    f = Filters(groups=("NRF",), start="2024-03-01", end="2025-03-31")
+    sel, hist = _history_of(real_events, f)
+    assert result["first_activity"] == first_reports_records(first_reports(sel, history=hist, freq="Q", filters=f))
+    assert [r["province"] for r in result["first_activity"]] == ["Herat (Hirat)", "Faryab"]
+    assert result["first_activity"][0] | {"line": None} == {
+        "adm1_pcode": "AF32",
+        "province": "Herat (Hirat)",
+        "first_date": "2024-09-01",
+        "date_precision": "day",
+        "period": "2024Q3",
+        "events": 3,
+        "line": None,
+    }
+    assert result["reach"]["event_id"] == "DEV-068" and result["reach"]["placement"] == "placed at district centre"
+
+
+def test_reach_to_date_is_the_running_maximum_of_the_history(real_events):
+    f = Filters(groups=("NRF",), start="2024-10-01")
+    sel, hist = _history_of(real_events, f)
+    m = spread_metrics(sel, freq="Q", history=hist, start=f.start)
+    # Independent: every exact NRF event's westward distance on Bazarak's parallel, then the running maximum.
+    exact = hist.loc[(hist["adm2_pcode"] != "") & hist["latitude"].notna() & (hist["geo_precision"] <= 2)]
+    km = pd.Series(
+        [
+            WGS84_GEOD.inv(BAZARAK.lon, BAZARAK.lat, lon, BAZARAK.lat)[2] / 1000.0 * (1 if lon <= BAZARAK.lon else -1)
+            for lon in exact["longitude"]
+        ],
+        index=exact["event_date"],
+    ).sort_index()
+    for row in m.itertuples(index=False):
+        assert row.west_km_to_date == pytest.approx(km.loc[: row.end].max(), rel=1e-9)
+    assert (m["west_km_to_date"].diff().dropna() >= 0).all()
+    # The window starts after Herat was reached: the per-quarter reach drops, the reach to date does not.
+    assert m["west_km"].iloc[0] < 500 < m["west_km_to_date"].iloc[0]
+    assert m["westmost_district_to_date"].iloc[0] == "AF3202"
+
+
+def test_westward_fixture_reach_to_date_grows_by_the_known_step(westward):
+    frame, points = westward
+    m = spread_metrics(frame.iloc[::-1], freq="Q")  # row order must not matter
+    expected = np.maximum.accumulate([STEP_KM * k for k in range(len(QUARTERS))])
+    assert m["west_km_to_date"].to_numpy() == pytest.approx(expected, abs=0.01)
+    assert m["westmost_district_to_date"].tolist()[-1] == points[-1][3]
+
+
+def test_farthest_west_and_its_headline(real_events):
+    nrf = apply_filters(real_events, Filters(groups=("NRF",)))
+    reach = farthest_west(nrf)
+    exact = nrf.loc[(nrf["adm2_pcode"] != "") & nrf["latitude"].notna() & (nrf["geo_precision"] <= 2)]
+    west = exact.sort_values(["longitude", "event_date"]).iloc[0]
+    assert (reach.event_id, reach.adm2_pcode, reach.lon) == (west["event_id"], west["adm2_pcode"], west["longitude"])
+    assert reach_headline(reach, groups=["NRF"]) == (
+        "NRF attacks reported as far west as Injil, Herat (Hirat): 670 km west of Bazarak, Panjshir, on 3 Sep 2024"
+    )
+    # Before Herat, the reach stayed in the north-east.
+    early = farthest_west(nrf, end="2024-08-31")
+    assert early.adm1_pcode != "AF32" and early.west_km < 100
+    assert farthest_west(nrf.iloc[0:0]) is None
+
+
+def test_year_panels_states_and_html(real_events, display_boundaries):
+    provinces, _ = display_boundaries
+    f = Filters(groups=("NRF",))
+    sel, hist = _history_of(real_events, f)
+    panels = year_panels(sel, history=hist)
+    assert [p["year"] for p in panels] == [2021, 2022, 2023, 2024, 2025]
+    placed = sel.loc[sel["adm1_pcode"] != ""]
+    first_year = placed.groupby("adm1_pcode")["event_date"].min().dt.year
+    for panel in panels:
+        year = panel["year"]
+        active = set(placed.loc[placed["event_date"].dt.year == year, "adm1_pcode"])
+        expected = {
+            code: "new" if y == year else ("active" if code in active else "earlier")
+            for code, y in first_year.items()
+            if y <= year
+        }
+        assert panel["states"] == expected
+        assert panel["events"] == int((sel["event_date"].dt.year == year).sum())
+    assert {n["adm1_pcode"] for n in panels[3]["new"]} == {"AF32", "AF29"}
+    html_block = year_panels_html(panels, provinces=provinces)
+    svgs = re.findall(r"<svg.*?</svg>", html_block, flags=re.S)
+    assert len(svgs) == 5 and "<text" not in html_block  # no labels piled on the maps
+    new_fill = PANEL_STATES["new"][0]
+    for panel, svg in zip(panels, svgs, strict=True):
+        assert svg.count(f'fill="{new_fill}"') == len(panel["new"])
+        assert svg.count("<path") == len(provinces)
+
+
+def test_year_panels_escape_names_from_the_events(display_boundaries):
+    provinces, _ = display_boundaries
+    evil = "<img src=x onerror=alert(1)>"
+    frame = pd.DataFrame(
+        {
+            "event_date": pd.to_datetime(["2024-09-01"]),
+            "group": ["NRF"],
+            "adm1_pcode": ["AF99"],
+            "admin1": [evil],
+            "adm2_pcode": [""],
+        }
+    )
+    html_block = year_panels_html(year_panels(frame), provinces=provinces)
+    assert "<img" not in html_block and html.escape(evil) in html_block
+
+
+def test_reach_series_puts_the_running_maximum_beside_the_period(real_events):
+    m = spread_metrics(apply_filters(real_events, Filters(groups=("NRF",))), freq="Q")
+    series = reach_series(m, freq="Q")
+    to_date = series.loc[series["measure"] == "farthest so far", "km"]
+    per_quarter = series.loc[series["measure"] == "this quarter", "km"]
+    assert (to_date.diff().dropna() >= 0).all()
+    assert (per_quarter.diff().dropna() < -100).any()  # the per-quarter jump back east the chart used to show
+    assert set(series["label"]) <= {period_label(p, "Q") for p in m["period"]}
+
+
+def test_west_caveat_counts_the_western_provinces(real_events):
+    nrf = apply_filters(real_events, Filters(groups=("NRF",)))
+    text = west_caveat(nrf)
+    n_west = nrf["adm1_pcode"].isin(WESTERN_PROVINCES).sum()
+    assert text.startswith("The west is under-reported")
+    assert f"This selection: {n_west} of {len(nrf)} events there" in text and "none in Farah, Badghis" in text
+
+
+def test_groups_to_preset():
+    assert groups_to_preset(Filters(), ["NRF", "AFF"]) == ("NRF",)
+    assert groups_to_preset(Filters(groups=("AFF",)), ["NRF", "AFF"]) == ()
+    assert groups_to_preset(Filters(), ["ISKP"]) == ()
+
+
+def test_every_metric_column_has_a_readable_label():
+    from geo.spread import METRIC_COLUMNS, METRIC_LABELS
+
+    assert list(METRIC_LABELS)[0] == "period" and set(METRIC_LABELS) == set(METRIC_COLUMNS)
+    assert not [label for label in METRIC_LABELS.values() if "_" in label]
+
+
+def test_year_panels_stop_at_the_selections_end(real_events):
+    f = Filters(groups=("NRF",), start="2024-03-01", end="2025-03-31")
+    sel, hist = _history_of(real_events, f)
+    panels = year_panels(sel, history=hist, start=f.start, end=f.end)
+    assert [p["year"] for p in panels] == [2024, 2025]
+    assert panels[0]["caption"].startswith("2024 (from 1 Mar 2024) · ")
+    assert panels[1]["caption"].startswith("2025 (to 31 Mar 2025) · ")
+    # Kunduz is first reported in Oct 2025, after the selection: not part of its map.
+    assert "AF19" not in panels[1]["states"] and panels[1]["new"] == []
+    # Provinces reached before the window show as reached earlier (or active again).
+    assert panels[0]["states"]["AF08"] in ("earlier", "active") and panels[0]["states"]["AF32"] == "new"

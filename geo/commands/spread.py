@@ -16,6 +16,9 @@ from geo.spread import (
     DEFAULT_ORIGIN,
     FREQS,
     METRIC_COLUMNS,
+    farthest_west,
+    first_reports,
+    first_reports_records,
     history_filters,
     metrics_records,
     origin_from_pcode,
@@ -31,7 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description=(
             "Per period: events, provinces and districts active, new ones (first activity ever for the selected "
             "groups), westmost longitude and km west of the origin, mean centre, standard distance, share in the "
-            "western provinces. The periods' events add up to `python -m geo summary` for the same selection. "
+            "western provinces; in JSON also each province reached for the first time in the selected dates "
+            "(first_activity) and the farthest west reached to date (reach). The periods' events add up to "
+            "`python -m geo summary` for the same selection. "
             "Example: python -m geo spread --group NRF --start 2024-03-01 --end 2025-03-31 --freq Q"
         ),
     )
@@ -72,9 +77,13 @@ def run(args: argparse.Namespace) -> int:
         # The table stays machine-readable; the attribution goes to stderr.
         print(f"# {ATTRIBUTION}", file=sys.stderr)
         return 0
+    reports = first_reports(events, history=history, freq=args.freq, filters=filters)
+    reach = farthest_west(events, history=history, origin=origin, end=filters.end)
     print_json(
         {
             "periods": records,
+            "first_activity": first_reports_records(reports),
+            "reach": reach.as_dict() if reach else None,
             "sentence": period_sentence(events, filters=filters),
             "freq": metrics.attrs["freq"],
             "origin": metrics.attrs["origin"],
