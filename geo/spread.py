@@ -1844,7 +1844,9 @@ def timeline_features(
     table = table.reset_index(names=["adm2", "period"])
     period_start = table["period"].map(lambda p: p.start_time if isinstance(p, pd.Period) else None)
     table["start"] = _ms(period_start.fillna(table["first"]))
-    table["label"] = table["period"].map(lambda p: str(p) if isinstance(p, pd.Period) else "all dates")
+    table["label"] = table["period"].map(
+        lambda p: period_label(str(p), merge_freq) if isinstance(p, pd.Period) and merge_freq else "all dates"
+    )
     # More districts than max_features: the earliest are kept (never the case with max_features >= 399).
     table = table.sort_values("start", kind="stable").head(max_features)
     features = [
@@ -1933,7 +1935,7 @@ def timeline_map(
         legend_control(
             "Group",
             [(g, GROUP_COLORS[g]) for g in GROUPS if g in present],
-            "Events with district coordinates only."
+            "Events placed to a district or place only."
             + (
                 f" Many events: those of one district and {FREQS.get(merged, 'the whole span')} are one point, sized by number."
                 if merged
