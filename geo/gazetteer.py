@@ -388,6 +388,23 @@ class Gazetteer:
     with_iec: bool = False  # the IEC settlements and district spellings were read
     city_wards: dict[str, dict[str, frozenset[int]]] = field(default_factory=dict)  # key -> district -> wards
     context: tuple[ContextPhrase, ...] = ()  # afg_place_context.csv, not_context rows left out
+    # The same phrases for fast lookup: urban ones by their first word (stems apart), office ones
+    # by the word next to the province's name (before it, after it).
+    context_first: dict[str, tuple[ContextPhrase, ...]] = field(default_factory=dict)
+    context_stems: tuple[ContextPhrase, ...] = ()
+    capital_before: dict[str, tuple[ContextPhrase, ...]] = field(default_factory=dict)
+    capital_after: dict[str, tuple[ContextPhrase, ...]] = field(default_factory=dict)
+
+    def urban_phrases_at(self, words: list[str], i: int) -> list[ContextPhrase]:
+        """The urban-context phrases (``city``, ``city_named``) that start at ``words[i]``."""
+        word = words[i]
+        heads = {word}
+        if word.endswith("s"):
+            heads.add(word[:-1])
+        heads.update(word[: -len(end)] for end in _DARI_ENDINGS if word.endswith(end) and len(word) > len(end))
+        found = [c for h in heads for c in self.context_first.get(h, ()) if c.matches(words, i)]
+        found += [c for c in self.context_stems if c.matches(words, i)]
+        return found
 
     def lookup(self, key: str) -> tuple[Entry, ...]:
         """Entries whose key is ``key`` (empty tuple when none)."""
@@ -534,6 +551,30 @@ def _load_context(base: Path) -> tuple[ContextPhrase, ...]:
             raise InputError(f"{where}: phrase has no word, got {r.phrase!r}", field="phrase")
         out.append(ContextPhrase(r.phrase, r.reads, words=words, prefix=r.phrase.endswith("*")))
     return tuple(out)
+
+
+def _context_lookup(context: tuple[ContextPhrase, ...]) -> dict:
+    """The :class:`Gazetteer` lookup fields for ``context`` (see ``Gazetteer.context_first``)."""
+    first: dict[str, list[ContextPhrase]] = {}
+    before: dict[str, list[ContextPhrase]] = {}
+    after: dict[str, list[ContextPhrase]] = {}
+    stems = []
+    for c in context:
+        if c.reads == CONTEXT_CAPITAL:
+            if c.before:
+                before.setdefault(c.before[-1], []).append(c)
+            if c.after:
+                after.setdefault(c.after[0], []).append(c)
+        elif c.prefix and len(c.words) == 1:
+            stems.append(c)
+        else:
+            first.setdefault(c.words[0], []).append(c)
+    return {
+        "context_first": {k: tuple(v) for k, v in first.items()},
+        "context_stems": tuple(stems),
+        "capital_before": {k: tuple(v) for k, v in before.items()},
+        "capital_after": {k: tuple(v) for k, v in after.items()},
+    }
 
 
 def _index_admin_names(ix: _Index, provinces, districts, centre_of, units: pd.DataFrame, variants) -> None:
@@ -821,6 +862,7 @@ def _build(folder: str) -> Gazetteer:
         with_iec=with_iec,
         city_wards=wards,
         context=context,
+        **_context_lookup(context),
     )
 
 

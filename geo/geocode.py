@@ -46,9 +46,7 @@ from geo.errors import InputError
 from geo.gazetteer import (
     _ARABIC_LETTER,
     _DROP_TOKENS,
-    CONTEXT_CAPITAL,
     CONTEXT_CITY,
-    CONTEXT_CITY_NAMED,
     ContextPhrase,
     Entry,
     Gazetteer,
@@ -501,7 +499,7 @@ def _joined(words: list[str], brk: list[bool], s: int, e: int, phrase: ContextPh
     return not any(brk[s - b + 1 : s + 1]) and not any(brk[e : e + a])
 
 
-def _marker(words: list[str], brk: list[bool], s: int, e: int, context: tuple[ContextPhrase, ...] = ()) -> str | None:
+def _marker(words: list[str], brk: list[bool], s: int, e: int, g: Gazetteer | None = None) -> str | None:
     """The marker beside the name at ``words[s:e]``: before it first, then after it.
 
     A marker counts only when no punctuation separates it from the name
@@ -515,9 +513,12 @@ def _marker(words: list[str], brk: list[bool], s: int, e: int, context: tuple[Co
         s2 = s - 1  # "العاصمة الأفغانية كابل": read the marker before the adjective
         words = words[:s2] + words[s:]
         brk = brk[:s2] + brk[s:]
-        return _marker(words, brk, s2, s2 + (e - s), context)
-    if any(c.reads == CONTEXT_CAPITAL and _joined(words, brk, s, e, c) for c in context):
-        return "capital"
+        return _marker(words, brk, s2, s2 + (e - s), g)
+    if g is not None:
+        offices = g.capital_before.get(words[s - 1], ()) if s >= 1 else ()
+        offices += g.capital_after.get(words[e], ()) if e < n else ()
+        if any(_joined(words, brk, s, e, c) for c in offices):
+            return "capital"
     joined_before = s >= 1 and not brk[s]
     b = words[s - 1] if s >= 1 else ""
     b2 = words[s - 2] if s >= 2 and not brk[s - 1] else ""
@@ -639,7 +640,7 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
         if (e < n and words[e] in _INSTITUTION_AFTER) or (prev >= 0 and words[prev] in _ROAD_HEAD_BEFORE):
             i = e
             continue
-        marker = _marker(words, brk, s, e, g.context)
+        marker = _marker(words, brk, s, e, g)
         if marker is None and tree is not None:
             marker = tree.marker_for(s, e, entries)
         how = ""
@@ -668,7 +669,11 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
     mentions.sort(key=lambda m: m.start)
     _mark_roads(mentions, words, brk)
     _spread_plural_markers(mentions, words)
-    return mentions, pd_num, _urban_context(words, brk, cap, mentions, g)
+    # Urban context only matters for a capital that shares its province's name: look for it only then.
+    shared = any(
+        (e.adm2_pcode or g.centre_of.get(e.adm1_pcode)) in g.same_name_capitals for m in mentions for e in m.entries
+    )
+    return mentions, pd_num, _urban_context(words, brk, cap, mentions, g) if shared else ""
 
 
 #: Words that are not a name of their own beside "area"/"منطقه" ("the area of", "منطقه در").
@@ -690,12 +695,12 @@ def _urban_context(words: list[str], brk: list[bool], cap: list[bool], mentions:
             for k in range(m.start, m.end):
                 covered[k] = True
                 province_words[k] = province_words[k] or any(e.kind == "province" for e in m.entries)
-    for phrase in g.context:
-        if phrase.reads not in (CONTEXT_CITY, CONTEXT_CITY_NAMED):
+    for i in range(len(words)):
+        if covered[i]:
             continue
-        size = len(phrase.words)
-        for i in range(len(words) - size + 1):
-            if any(covered[i : i + size]) or not phrase.matches(words, i):
+        for phrase in g.urban_phrases_at(words, i):
+            size = len(phrase.words)
+            if any(covered[i : i + size]):
                 continue
             if phrase.reads == CONTEXT_CITY:
                 return phrase.phrase
@@ -1463,6 +1468,8 @@ def _apply_qualifiers(case: _Case) -> None:
     so it settles the choice and is not read as Kohistan district (Badakhshan or Faryab).
     """
     g = case.g
+    if sum(1 for r in case.readings if r.districts) < 2 or not any(len(r.districts) > 1 for r in case.readings):
+        return
     word_units = _fuzzy_tables(g)[2]  # a word of a multi-word district name -> the districts with it
     for q in list(case.readings):
         holders = word_units.get(key_from_tokens(q.mention.text.split()), set())
