@@ -7,8 +7,9 @@ Usage::
 (a) ``reported_events.csv`` (the AGGREGATE rows are skipped), in two parts: DEV-001..106
 (the rows earlier geocoder work was tuned on) and DEV-107..198 (added since; measured
 before and after issue 11, which then tuned on them too): ``location_text`` alone (no
-hints), then ``location_text_en`` where non-empty, against the curated
-``province``/``district`` (AGCHO names, joined on (province, district) to P-codes).
+hints), the same for the texts written in Arabic script (Dari, Pashto, Arabic), then
+``location_text_en`` where non-empty, against the curated ``province``/``district``
+(AGCHO names, joined on (province, district) to P-codes).
 
 (c) Held-out spellings: for every IEC 2019 settlement, the string
 ``"<village>, <IEC district spelling>, <common province name>"`` (``"Sang Zor, Farah,
@@ -91,6 +92,10 @@ def reported(src: Path) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     if unknown:
         raise SystemExit(f"curated names not in the gazetteer: {unknown}")
     return df, t1, t2
+
+
+#: A text written (at least partly) in Arabic script: Dari, Pashto or Arabic.
+ARABIC_SCRIPT = "[\u0600-\u06ff]"
 
 
 def split_reported(df: pd.DataFrame) -> pd.Series:
@@ -177,6 +182,16 @@ def main(argv: list[str] | None = None) -> int:
                 text_column="location_text",
             )
         )
+        dari = rows & rep["location_text"].str.contains(ARABIC_SCRIPT)
+        results.append(
+            run(
+                f"reported {part}: text, Arabic script",
+                rep[dari].reset_index(drop=True),
+                r1[dari],
+                r2[dari],
+                text_column="location_text",
+            )
+        )
         en = rows & (rep["location_text_en"] != "")
         results.append(
             run(
@@ -230,13 +245,13 @@ def main(argv: list[str] | None = None) -> int:
     geocode(big, text_column="location_text")
     speed = round(len(big) / (time.perf_counter() - t0))
 
-    head = f"{'set':34} {'rows':>5} {'prov%':>6} {'dist%':>6} {'(n)':>5} {'wrong':>5} {'extra':>5}  matched/ambiguous/unresolved"
+    head = f"{'set':42} {'rows':>5} {'prov%':>6} {'dist%':>6} {'(n)':>5} {'wrong':>5} {'extra':>5}  matched/ambiguous/unresolved"
     print(head)
     print("-" * len(head))
     for r in results:
         s = r["status"]
         print(
-            f"{r['label']:34} {r['rows']:>5} {r['provinces_right_pct']!s:>6} {r['districts_right_pct']!s:>6} "
+            f"{r['label']:42} {r['rows']:>5} {r['provinces_right_pct']!s:>6} {r['districts_right_pct']!s:>6} "
             f"{r['rows_with_district']:>5} {r['confident_wrong']:>5} {r['extra_districts']:>5}  "
             f"{s['matched']}/{s['ambiguous']}/{s['unresolved']}"
         )
