@@ -128,6 +128,7 @@ _ARABIC_MAP = str.maketrans(
 _ARABIC_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 _LATIN_APOS = re.compile("[’‘`´ʿʾ'ʼ]")
+_ELISION = re.compile(r"\b([dlDL])[’'ʼ](?=[A-Za-z])")
 
 
 def normalize_text(text: str, *, keep_case: bool = False) -> str:
@@ -144,6 +145,8 @@ def normalize_text(text: str, *, keep_case: bool = False) -> str:
     'pul e hisar'
     >>> normalize_text("ناحیهٔ ۱۵ شهر كابل")
     'ناحیه 15 شهر کابل'
+    >>> normalize_text("la province d'Hérat")
+    'la province d herat'
     """
     if not isinstance(text, str):
         return ""
@@ -153,6 +156,7 @@ def normalize_text(text: str, *, keep_case: bool = False) -> str:
     s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
     s = unicodedata.normalize("NFKC", s).translate(_ARABIC_MAP)
     s = s.replace("ı", "i").replace("ł", "l").replace("ø", "o").replace("đ", "d")
+    s = _ELISION.sub(r"\1 ", s)  # French elision: "d'Herat", "l'Afghanistan" are two words
     s = _LATIN_APOS.sub("", s if keep_case else s.lower())
     s = s.replace("-", " ").replace("_", " ")
     return re.sub(r"\s+", " ", s).strip()

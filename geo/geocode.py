@@ -98,7 +98,9 @@ _DISTRICT_WORDS = {
     "dystrykcie",
 }
 _PROVINCE_WORDS = {"province", "provinces", "wilayat", "velayat", "provinsi", "prowincji", "prowincja", "prowincie"}
-_CITY_WORDS = {"city", "town", "kota", "miasto", "miescie"}
+_CITY_WORDS = {"city", "town", "kota", "miasto", "miescie", "ville"}
+#: "of" in the languages reports come in: "the city of Herat", "la ville de Herat", "la province d'Herat".
+_OF = {"of", "de", "du", "d"}
 _AR_DISTRICT = {
     "ولسوالی",
     "ولسوالیو",
@@ -555,11 +557,11 @@ def _marker(words: list[str], brk: list[bool], s: int, e: int, g: Gazetteer | No
         return "city"
     if not joined_before:
         return None
-    if b == "of" and b2 in _DISTRICT_WORDS:
+    if b in _OF and b2 in _DISTRICT_WORDS:
         return "district_of"  # "the district of Khinj", but "Surobi district of Kabul": see _read_mention
-    if b == "of" and b2 in _PROVINCE_WORDS:
+    if b in _OF and b2 in _PROVINCE_WORDS:
         return "province"
-    if b == "of" and b2 in _CITY_WORDS:
+    if b in _OF and b2 in _CITY_WORDS:
         return "city"
     if b == "kota" and b2 != "ibu":
         return "city"

@@ -53,6 +53,7 @@ def district(gaz, province_name: str, district_name: str) -> str:
         ("منطقه گولایی بندر خانآباد قندوز", "Kunduz"),
         ("منطقهی لبجر کابل", "Kabul"),
         ("په کابل کې یو جومات", "Kabul"),
+        ("une mosquée à Kaboul", "Kabul"),
     ],
 )
 def test_a_capital_with_urban_context_is_the_city(text, province, gaz):
@@ -197,3 +198,10 @@ def test_a_bad_context_row_names_the_line_and_field(tmp_path, monkeypatch):
     table.to_csv(tmp_path / settings.PLACE_CONTEXT_FILE, index=False)
     with pytest.raises(InputError, match=r"line 4: a capital phrase needs exactly one X"):
         load_gazetteer()
+
+
+def test_french_city_and_province_phrases(gaz):
+    r = geocode_text('un poste de contrôle au carrefour "Mostofiat" dans la ville de Herat')
+    assert r.adm2_pcode == capital(gaz, "Herat") and "read as" not in r.geocode_note  # "la ville de X" marks it
+    r = geocode_text("la province d'Hérat")
+    assert (r.adm1_pcode, r.adm2_pcode) == (gaz.province_code("Herat"), "")
