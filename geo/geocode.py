@@ -11,7 +11,9 @@ and then settles the answer:
    district or town name, gives the district, *if* it is consistent with every
    province named in the text (and with the ``admin1`` hint).
 3. A bare name that is both a province and its capital district ("Herat",
-   "Kunduz", "کابل") is a province: the district is left empty and the note says so.
+   "Kunduz", "کابل") is a province: the district is left empty and the note says so;
+   with an urban place beside it ("a mosque in Herat", "چهارراهی ... کابل": the phrases
+   of ``afg_place_context.csv``) it is the city, the capital district at precision 2.
 4. A name found in several provinces (Fayzabad, Baharak, Qara Bagh...) is settled
    by a province in the text or the hints; otherwise the answer is ``ambiguous``
    with every candidate listed.

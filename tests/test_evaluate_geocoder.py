@@ -1,7 +1,8 @@
 """The geocoder's measured accuracy, kept as a regression test with floors (scripts/evaluate_geocoder.py).
 
-The floors are the numbers measured when issue 11 landed, rounded down; the README's and
-docs/geocoder.md's tables give the full figures. A change that makes any set worse fails here.
+The floors are the numbers measured when issue 11's second round landed (urban context, office
+phrases, lists), just under what was measured; the README's and docs/geocoder.md's tables give the
+full figures. A change that makes any set worse fails here.
 """
 
 from __future__ import annotations
@@ -23,18 +24,22 @@ def reported():
 
 
 @pytest.mark.parametrize(
-    "part,column,prov,dist,wrong",
+    "part,column,script,prov,dist,wrong",
     [
-        ("old", "location_text", 90.0, 84.0, 0),
-        ("old", "location_text_en", 98.0, 93.0, 0),
-        ("new", "location_text", 93.0, 74.0, 3),  # 3: two truths for one text, Khanabad, Hairatan (docs)
-        ("new", "location_text_en", 94.0, 87.0, 0),
+        ("old", "location_text", "", 90.0, 91.0, 0),
+        ("old", "location_text", "arabic", 90.0, 93.0, 0),
+        ("old", "location_text_en", "", 98.0, 99.0, 0),
+        ("new", "location_text", "", 94.0, 85.0, 2),  # 2: Khanabad mosque, Hairatan (docs/geocoder.md)
+        ("new", "location_text", "arabic", 94.0, 92.0, 0),
+        ("new", "location_text_en", "", 94.0, 93.0, 0),
     ],
 )
-def test_reported_events_floors(reported, part, column, prov, dist, wrong):
+def test_reported_events_floors(reported, part, column, script, prov, dist, wrong):
     df, t1, t2 = reported
     rows = ev.split_reported(df) if part == "new" else ~ev.split_reported(df)
     rows &= df[column] != ""
+    if script == "arabic":  # the texts written in Dari, Pashto or Arabic
+        rows &= df[column].str.contains(ev.ARABIC_SCRIPT)
     res = ev.run(column, df[rows].reset_index(drop=True), t1[rows], t2[rows], text_column=column)
     assert res["provinces_right_pct"] >= prov, res
     assert res["districts_right_pct"] >= dist, res
@@ -55,5 +60,5 @@ def test_held_out_iec_spellings_floor():
         res = ev.run("iec", df, t1, t2, text_column="text")
     assert res["rows"] > 1000
     assert res["provinces_right_pct"] >= 99.5, res
-    assert res["districts_right_pct"] >= 96.0, res
-    assert res["confident_wrong_pct"] <= 0.5 and res["extra_districts"] == 0, res
+    assert res["districts_right_pct"] >= 96.5, res  # measured 96.9 (1,245 rows)
+    assert res["confident_wrong_pct"] <= 0.3 and res["extra_districts"] == 0, res  # measured 0.24
