@@ -98,7 +98,7 @@ def read_event_file(path: Path | str) -> pd.DataFrame:
             raise InputError(f"{p}: the features carry more than {MAX_COLUMNS:,} different property names")
         if check_text:
             for k, v in row.items():
-                if BAD_TEXT_CHARS.search(k + v):
+                if BAD_TEXT_CHARS.search(k + (v or "")):
                     raise InputError(
                         "holds a NUL character or an unpaired surrogate (a \\u escape)", row=i, field=k, source=p.name
                     )

@@ -430,7 +430,7 @@ def _map_ucdp(raw: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         summed = sum(pd.to_numeric(_col(raw, c), errors="coerce").astype("float64").fillna(0) for c in deaths)
         any_given = pd.concat([_col(raw, c) != "" for c in deaths], axis=1).any(axis=1)
         # Sums beyond any real count (or inf) stay as written numbers: parse_fatalities rejects them.
-        exact = np.isfinite(summed) & (summed.abs() < 2**53)
+        exact = np.isfinite(summed) & (summed.abs() < 2**53) & (summed == np.floor(summed))
         summed_text = summed.where(exact).astype("Int64").astype("string").fillna(summed.astype("string"))
         summed_text = summed_text.where(any_given, "")
         best = best.where(best != "", summed_text)
