@@ -669,3 +669,27 @@ def test_an_unexpected_page_failure_shows_a_reference_and_logs_the_traceback(mon
     assert error.value.startswith("Unexpected error \\(reference ") and "secret" not in error.value
     logged = [r for r in caplog.records if r.name == "geo.app" and r.exc_info]
     assert logged and "secret detail" in str(logged[0].exc_info[1])
+
+
+def test_carriage_returns_survive_the_dask_engines_pieces(tmp_path):
+    """The dask engine cuts the file into CSV pieces: a cell's carriage return must stay inside its row."""
+    from geo.engine import run_pipeline
+
+    path = tmp_path / "cr.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        writer.writerow(["event_id", "event_date", "group", "location", "fatalities", "notes"])
+        for i in range(9):
+            writer.writerow([f"C-{i}", f"2024-06-0{i + 1}", "NRF", "Khinj district", i, "a\rb" if i % 2 else "x\ny"])
+    memory, agg_m, rej_m = run_pipeline(path, with_rejects=True)
+    dask, agg_d, rej_d = run_pipeline(path, engine="dask", workers=1, npartitions=3, processes=False, with_rejects=True)
+    assert len(memory) == len(dask) == 9 and rej_m.empty and rej_d.empty
+    assert dask["notes"].tolist() == memory["notes"].tolist() == ["x\ny", "a\rb"] * 4 + ["x\ny"]
+    assert agg_d.equals(agg_m)
+
+
+def test_timeouts_must_be_positive_numbers(capsys):
+    assert_one_line_error(cli(capsys, "fetch-assets", "--timeout", "nan"), "argument --timeout: expected a positive")
+    assert_one_line_error(
+        cli(capsys, "download-boundaries", "--timeout", "-1"), "argument --timeout: expected a positive"
+    )

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from geo import settings
+from geo.commands.common import positive_number
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -23,7 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--registry", metavar="URL", help="npm registry base URL (default: from your npm configuration)")
     p.add_argument("--force", action="store_true", help="download and unpack again even when the files verify")
     p.add_argument("--verify-only", action="store_true", help="only check what is there; download nothing")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the registry (default 60)")
+    p.add_argument(
+        "--timeout", type=positive_number, default=60.0, help="seconds to wait for the registry (default 60)"
+    )
     return p
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from geo import settings
+from geo.commands.common import positive_number
 from geo.download import download_boundaries
 
 
@@ -25,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--base-url",
         help=f"where the zips are (default: ${settings.BOUNDARIES_URL_ENV}, else {settings.BOUNDARIES_BASE_URL})",
     )
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server (default 60)")
+    p.add_argument("--timeout", type=positive_number, default=60.0, help="seconds to wait for the server (default 60)")
     p.add_argument("--force", action="store_true", help="download again even when verified files are present")
     p.add_argument("--verify-only", action="store_true", help="only verify zips placed by hand and unpack them")
     return p
