@@ -685,7 +685,7 @@ _NOT_A_NAME = _norm_set({"در", "از", "این", "آن", "به", "با", "که
 
 
 def _urban_context(words: list[str], brk: list[bool], cap: list[bool], mentions: list[_Mention], g: Gazetteer) -> str:
-    """The first phrase of ``afg_place_context.csv`` that puts the text in a city, or ``""``.
+    """The phrase of ``afg_place_context.csv`` that puts the text in a city (the first in the text), or ``""``.
 
     Words inside a province, district or town name do not count (``بازار`` in a town's name).
     A ``city_named`` phrase counts only with a name of its own beside it: a capitalised word
