@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo.commands.build_events",
     "geo.commands.ingest",
     "geo.commands.pipeline",
+    "geo.commands.db",
 )
 
 #: Exit code for bad input or a failed operation.

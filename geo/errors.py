@@ -136,3 +136,22 @@ def report_failure(exc: BaseException, *, what: str, logger: logging.Logger = LO
     reference = uuid.uuid4().hex[:8]
     logger.error("%s failed (reference %s)", what, reference, exc_info=exc)
     return f"Unexpected error (reference {reference}); the details are in the server log."
+
+
+class StoreError(AfgMapError):
+    """The event database cannot be opened, created or written."""
+
+
+class EventNotFoundError(StoreError, KeyError):
+    """No event with this ``event_id`` in the database."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class StaleEditError(StoreError):
+    """An edit was made on an older version of an event than the one stored: refused, never merged silently."""
+
+
+class AuthError(AfgMapError):
+    """A login failed, is locked out, or a write was attempted without an editor."""

@@ -46,6 +46,22 @@ GAZETTEER_ENV = "AFGMAP_GAZETTEER"
 #: Environment variable: an event file or a folder of event files.
 EVENTS_ENV = "AFGMAP_EVENTS"
 
+#: Environment variable: the event database, as a SQLAlchemy URL. ``postgresql+psycopg://user:pass@host/db``
+#: for a team (PostGIS), ``sqlite:////path/events.sqlite`` for another file. Unset: :data:`DEFAULT_DATABASE_FILE`.
+DATABASE_ENV = "AFGMAP_DATABASE_URL"
+
+#: Environment variable: editors with a password, ``NAME:HASH`` entries separated by commas or spaces (make an
+#: entry with ``python -m geo db hash-password NAME``). The ``[editors]`` table of Streamlit secrets does the same.
+EDITORS_ENV = "AFGMAP_EDITORS"
+
+#: Environment variable: e-mail addresses (comma-separated) that are editors when they log in through
+#: ``st.login`` (OIDC, configured in the ``[auth]`` section of Streamlit secrets). Secrets: ``editor_emails``.
+EDITOR_EMAILS_ENV = "AFGMAP_EDITOR_EMAILS"
+
+#: The embedded event database (SQLite, WAL mode) used when :data:`DATABASE_ENV` is unset: created and seeded
+#: from :data:`DEFAULT_EVENTS_FILE` on first use, no set-up step. Git-ignored; its folder must be writable.
+DEFAULT_DATABASE_FILE = REPO_ROOT / "var" / "events.sqlite"
+
 #: Environment variable: the folder holding the source event files
 #: (``reported_events.csv``, the UCDP subset) used to rebuild the bundled data.
 SOURCE_EVENTS_ENV = "AFGMAP_SOURCE_EVENTS"
@@ -187,6 +203,18 @@ def gazetteer_dir() -> Path:
 def source_events_dir() -> Path:
     """The folder holding the source event files: ``$AFGMAP_SOURCE_EVENTS``, else ``data/events/source/``."""
     return env_path(SOURCE_EVENTS_ENV) or SOURCE_EVENTS_DIR
+
+
+def database_url() -> str:
+    """The event database: ``$AFGMAP_DATABASE_URL``, else the SQLite file :data:`DEFAULT_DATABASE_FILE`.
+
+    Examples
+    --------
+    >>> database_url().startswith(("sqlite:///", "postgresql"))
+    True
+    """
+    value = os.environ.get(DATABASE_ENV, "").strip()
+    return value or f"sqlite:///{DEFAULT_DATABASE_FILE}"
 
 
 def events_path() -> Path:

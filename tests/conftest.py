@@ -166,3 +166,53 @@ def pytest_runtest_makereport(item, call):
         return
     report.outcome = "failed"
     report.longrepr = f"${CI_ENV} is set, so this test may not skip: {reason}"
+
+
+# --------------------------------------------------------------------------------------- event database
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_database(tmp_path_factory):
+    """The whole test session (and the CLI and app processes it starts) uses its own SQLite event database,
+    seeded from the bundled events on first use: never the developer's ``var/events.sqlite``."""
+    folder = tmp_path_factory.mktemp("store")
+    url = f"sqlite:///{folder / 'events.sqlite'}"
+    old = os.environ.get(settings.DATABASE_ENV)
+    os.environ[settings.DATABASE_ENV] = url
+    yield url
+    if old is None:
+        os.environ.pop(settings.DATABASE_ENV, None)
+    else:
+        os.environ[settings.DATABASE_ENV] = old
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL + PostGIS server of this test session (Debian's packages), in a temporary folder."""
+    from tests.pgserver import TempPostgres
+
+    try:
+        server = TempPostgres().start()
+    except (FileNotFoundError, RuntimeError) as exc:
+        pytest.skip(f"no PostgreSQL + PostGIS server could be started: {exc}")
+    yield server
+    from geo.store import dispose_stores
+
+    dispose_stores()
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """A new, empty event database URL: a SQLite file, and a PostgreSQL + PostGIS database (both back-ends)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'events.sqlite'}"
+    return request.getfixturevalue("postgres_server").new_database()
+
+
+@pytest.fixture
+def store(store_url):
+    """A store on :func:`store_url`, seeded from the bundled events (198 rows)."""
+    from geo.store import open_store
+
+    return open_store(store_url)

@@ -1,4 +1,4 @@
-"""Options shared by several commands: the event source and the filters."""
+"""Options shared by several commands: the event source (database or files) and the filters."""
 
 from __future__ import annotations
 
@@ -6,20 +6,33 @@ import argparse
 import json
 import math
 import sys
-from pathlib import Path
 
 import pandas as pd
 
-from geo.events import load_events
+from geo import settings
 from geo.filters import Filters, apply_filters
 from geo.groups import GROUPS
+from geo.source import EventSource, event_source
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    """``--events PATH --group G... --start --end --type T... --province P... --claim C... --exact-only``."""
-    parser.add_argument(
-        "--events", metavar="PATH", help="event file or folder (default: $AFGMAP_EVENTS, else data/events/)"
+    """``--events PATH | --database URL`` and the filters of :func:`add_filter_options`."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--events",
+        metavar="PATH",
+        help="read this event file or folder instead of the database (a one-off analysis; default: $AFGMAP_EVENTS)",
     )
+    where.add_argument(
+        "--database",
+        metavar="URL",
+        help=f"event database URL (default: ${settings.DATABASE_ENV}, else the SQLite file var/events.sqlite)",
+    )
+    add_filter_options(parser)
+
+
+def add_filter_options(parser: argparse.ArgumentParser) -> None:
+    """``--group G... --start --end --type T... --province P... --claim C... --exact-only``."""
     parser.add_argument("--group", action="append", metavar="G", help=f"group to keep, repeatable: {', '.join(GROUPS)}")
     parser.add_argument("--start", metavar="YYYY-MM-DD", help="first day, inclusive")
     parser.add_argument("--end", metavar="YYYY-MM-DD", help="last day, inclusive")
@@ -47,10 +60,18 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
     )
 
 
+def source_from_args(args: argparse.Namespace) -> EventSource:
+    """The event source named by ``--events`` / ``--database`` (else the environment; see :mod:`geo.source`)."""
+    return event_source(events=getattr(args, "events", None), database=getattr(args, "database", None))
+
+
 def selected_events(args: argparse.Namespace) -> tuple[pd.DataFrame, Filters]:
-    """Load the events named by ``--events`` and apply the filters; returns (events, filters)."""
+    """Load the events of :func:`source_from_args` and apply the filters; returns (events, filters).
+
+    A database evaluates the filters itself and returns only the selected rows.
+    """
     filters = filters_from_args(args)
-    events = load_events(Path(args.events) if args.events else None)
+    events = source_from_args(args).load(filters)
     return apply_filters(events, filters), filters
 
 

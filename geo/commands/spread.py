@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from pathlib import Path
 
-from geo.commands.common import add_selection_options, filters_from_args, print_json
-from geo.events import load_events
+from geo.commands.common import add_selection_options, filters_from_args, print_json, source_from_args
 from geo.filters import apply_filters
 from geo.settings import ATTRIBUTION
 from geo.spread import (
@@ -60,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     filters = filters_from_args(args)
     origin = origin_from_pcode(args.origin) if args.origin else DEFAULT_ORIGIN
-    everything = load_events(Path(args.events) if args.events else None)
+    everything = source_from_args(args).load()
     events = apply_filters(everything, filters)
     history = apply_filters(everything, history_filters(filters))
     metrics = spread_metrics(

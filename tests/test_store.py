@@ -1,0 +1,324 @@
+"""The event store against a real SQLite file and a real PostgreSQL + PostGIS server (every test runs on both).
+
+Concurrency is proved with real concurrent writers: threads sharing one store, and separate processes
+each opening the database themselves.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import threading
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from geo import settings
+from geo.errors import EventNotFoundError, InputError, SchemaError, StaleEditError, StoreError
+from geo.events import load_events
+from geo.filters import Filters, apply_filters
+from geo.store import STORE_COLUMNS, Store, open_store, sha256_bytes
+
+N_BUNDLED = 198
+
+
+def bundled_as_stored() -> pd.DataFrame:
+    """The bundled file as the store returns it: same columns, review columns empty, sorted by date and id."""
+    events = load_events().reindex(columns=list(STORE_COLUMNS))
+    events["needs_review"] = False
+    events["review_note"] = pd.Series("", index=events.index, dtype="string")
+    return events.sort_values(["event_date", "event_id"]).reset_index(drop=True)
+
+
+def new_events(prefix: str, n: int) -> pd.DataFrame:
+    """``n`` real bundled (non-aggregate) events under new ids ``PREFIX-0..``."""
+    real = load_events()
+    real = real.loc[~real["is_aggregate"]].reset_index(drop=True)
+    out = real.iloc[[i % len(real) for i in range(n)]].reset_index(drop=True)
+    out["event_id"] = [f"{prefix}-{i}" for i in range(n)]
+    return out
+
+
+def test_first_open_seeds_the_bundled_events_and_reads_them_back_unchanged(store):
+    assert store.count() == N_BUNDLED
+    pd.testing.assert_frame_equal(store.read_events(), bundled_as_stored())
+    imports = store.imports()
+    assert len(imports) == 1
+    assert imports.loc[0, ["file_name", "rows_in", "rows_out", "rows_rejected", "user"]].tolist() == [
+        "reported_events.csv", N_BUNDLED, N_BUNDLED, 0, "system",
+    ]  # fmt: skip
+    assert imports.loc[0, "sha256"] == sha256_bytes(settings.DEFAULT_EVENTS_FILE.read_bytes())
+    # Every event has its source report and a "create" history entry.
+    event = load_events().iloc[0]
+    sources = store.sources(event["event_id"])
+    assert sources["url"].tolist() == [event["source_url"]]
+    history = store.history(event["event_id"])
+    assert history[["version", "action", "user"]].values.tolist() == [[1, "create", "system"]]
+
+
+def test_opening_again_does_not_seed_twice(store_url):
+    first = open_store(store_url)
+    token = first.token()
+    again = Store(store_url)  # a second process would build its own Store
+    assert again.init() is None
+    assert again.count() == N_BUNDLED and again.token() == token
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(groups=("NRF",)),
+        Filters(groups=("NRF", "AFF"), start="2024-03-01", end="2025-03-31"),
+        Filters(provinces=("AF08", "AF09"), exact_only=True),
+        Filters(event_types=("Battles",), claim_statuses=("self-claimed",)),
+    ],
+)
+def test_filters_run_in_the_database_and_match_the_file_filter(store, filters):
+    in_db = apply_filters(store.read_events(filters), filters)
+    in_file = apply_filters(bundled_as_stored(), filters)
+    assert len(in_db) > 0
+    pd.testing.assert_frame_equal(in_db.reset_index(drop=True), in_file.reset_index(drop=True))
+
+
+def test_an_import_records_counts_history_and_sources(store):
+    before = store.token()
+    events = new_events("IMP", 5)
+    events["needs_review"] = [True, False, False, False, False]
+    events["review_note"] = pd.Series(["latitude/longitude: swapped, fixed", "", "", "", ""], dtype="string")
+    record = store.import_events(
+        events, user="alice", file_name="five.csv", sha256="ab" * 32, fmt="project", rows_rejected=2, rows_dropped=1
+    )
+    assert (record.rows_in, record.rows_out, record.rows_rejected, record.rows_dropped, record.needs_review) == (
+        8, 5, 2, 1, 1,
+    )  # fmt: skip
+    assert "5 events added, 2 rejected, 1 dropped" in record.describe()
+    assert store.count() == N_BUNDLED + 5
+    assert store.token()[1] == before[1] + 1 == record.version
+    stored = store.read_events().set_index("event_id")
+    assert bool(stored.loc["IMP-0", "needs_review"]) and stored.loc["IMP-0", "review_note"].startswith("latitude")
+    history = store.history("IMP-3")
+    assert history.loc[0, "user"] == "alice" and history.loc[0, "import_id"] == record.import_id
+    assert store.sources("IMP-3")["added_by"].tolist() == ["alice"]
+
+
+def test_an_import_is_all_or_nothing(store):
+    before_token, before_imports = store.token(), len(store.imports())
+    # The last row reuses an id that is already stored: nothing of the import may stay.
+    clash = new_events("ALL", 20)
+    clash.loc[19, "event_id"] = load_events()["event_id"].iloc[5]
+    with pytest.raises(StoreError, match=r"already in the database.*nothing was added"):
+        store.import_events(clash, user="alice", file_name="clash.csv", sha256="0" * 64, fmt="project")
+    # A value that breaks the schema: refused with row and field, nothing stored.
+    bad = new_events("BAD", 3)
+    bad["group"] = bad["group"].astype(object)
+    bad.loc[2, "group"] = "Martians"
+    with pytest.raises(SchemaError, match=r"row 3.*group"):
+        store.import_events(bad, user="alice", file_name="bad.csv", sha256="0" * 64, fmt="project")
+    assert store.count() == N_BUNDLED
+    assert store.token() == before_token
+    assert len(store.imports()) == before_imports
+    assert not {"ALL-0", "BAD-0"} & set(store.event_ids())
+
+
+def test_an_edit_is_versioned_and_a_stale_edit_is_refused(store):
+    event_id = load_events()["event_id"].iloc[10]
+    assert store.get_event(event_id)["version"] == 1
+    v2 = store.update_event(event_id, {"fatalities": 4, "notes": "checked"}, expected_version=1, user="alice",
+                            reason="second source")  # fmt: skip
+    assert v2 == 2
+    with pytest.raises(
+        StaleEditError, match=r"changed by someone else.*edit by alice.*version 2.*you edited version 1"
+    ):
+        store.update_event(event_id, {"fatalities": 9}, expected_version=1, user="bob")
+    assert store.get_event(event_id)["fatalities"] == 4  # bob's value was not written over alice's
+    history = store.history(event_id)
+    assert history["action"].tolist() == ["create", "edit"]
+    assert history.loc[1, "changes"]["fatalities"] == [None, 4]
+    assert history.loc[1, ["user", "reason"]].tolist() == ["alice", "second source"]
+
+
+def test_an_edit_must_fit_the_schema(store):
+    event_id = load_events()["event_id"].iloc[10]
+    with pytest.raises(SchemaError, match="field 'fatalities'.*non-negative"):
+        store.update_event(event_id, {"fatalities": -3}, expected_version=1, user="alice")
+    with pytest.raises(SchemaError, match="field 'event_date'"):
+        store.update_event(event_id, {"event_date": "yesterday"}, expected_version=1, user="alice")
+    with pytest.raises(InputError, match="event_id"):
+        store.update_event(event_id, {"event_id": "NEW"}, expected_version=1, user="alice")
+    with pytest.raises(EventNotFoundError):
+        store.update_event("NO-SUCH", {"notes": "x"}, expected_version=1, user="alice")
+    assert store.get_event(event_id)["version"] == 1
+
+
+def test_revert_restores_an_earlier_version_as_a_new_one(store):
+    event = store.get_event(load_events()["event_id"].iloc[20])
+    event_id = event["event_id"]
+    store.update_event(event_id, {"fatalities": 7}, expected_version=1, user="alice")
+    store.update_event(event_id, {"location": "Somewhere else", "admin2": ""}, expected_version=2, user="bob")
+    store.delete_event(event_id, expected_version=3, user="carol", reason="wrong")
+    assert event_id not in set(store.read_events()["event_id"])
+    v = store.revert_event(event_id, to_version=1, user="dana")
+    assert v == 5
+    back = store.get_event(event_id)
+    assert (back["fatalities"], back["location"], back["admin2"], back["deleted"]) == (
+        event["fatalities"], event["location"], event["admin2"], False,
+    )  # fmt: skip
+    assert store.history(event_id)["action"].tolist() == ["create", "edit", "edit", "delete", "revert"]
+    with pytest.raises(InputError, match="earlier version"):
+        store.revert_event(event_id, to_version=5, user="dana")
+    pd.testing.assert_frame_equal(store.read_events(), bundled_as_stored())
+
+
+def test_merge_keeps_both_sources_and_the_strongest_claim(store):
+    events = new_events("DUP", 2)
+    events["claim_status"] = ["self-claimed", "officially-confirmed"]
+    events["source_url"] = ["https://example.org/claim", "https://example.org/ministry"]
+    store.import_events(events, user="alice", file_name="dup.csv", sha256="1" * 64, fmt="project")
+    version = store.merge_events("DUP-0", "DUP-1", expected_versions=(1, 1), user="bob", reason="same ambush")
+    kept, gone = store.get_event("DUP-0"), store.get_event("DUP-1")
+    assert kept["claim_status"] == "officially-confirmed" and kept["version"] == version == 2
+    assert gone["deleted"] and gone["merged_into"] == "DUP-0"
+    assert store.sources("DUP-0")["url"].tolist() == ["https://example.org/claim", "https://example.org/ministry"]
+    assert "DUP-1" not in set(store.read_events()["event_id"])
+    assert store.history("DUP-1")["action"].tolist() == ["create", "merge"]
+    with pytest.raises(StoreError, match="already merged"):
+        store.merge_events("DUP-0", "DUP-1", expected_versions=(2, 2), user="bob")
+
+
+def test_deleted_ids_stay_taken(store):
+    event_id = load_events()["event_id"].iloc[3]
+    store.delete_event(event_id, expected_version=1, user="alice", reason="duplicate")
+    again = new_events("X", 1)
+    again.loc[0, "event_id"] = event_id
+    with pytest.raises(StoreError, match="already in the database"):
+        store.import_events(again, user="bob", file_name="again.csv", sha256="2" * 64, fmt="project")
+
+
+def test_events_without_an_id_get_one_from_their_import(store):
+    events = new_events("ID", 2)
+    events["event_id"] = ""
+    record = store.import_events(events, user="alice", file_name="noid.csv", sha256="3" * 64, fmt="project")
+    ids = {i for i in store.event_ids() if i.startswith(f"IMP{record.import_id}-")}
+    assert ids == {f"IMP{record.import_id}-1", f"IMP{record.import_id}-2"}
+
+
+def test_postgis_geometry_follows_the_coordinates(postgres_server):
+    store = open_store(postgres_server.new_database())
+    event = load_events().dropna(subset=["latitude"]).iloc[0]
+    with store.engine.connect() as conn:
+        x, y, srid = conn.execute(
+            sa.text("SELECT ST_X(geom), ST_Y(geom), ST_SRID(geom) FROM events WHERE event_id = :e"),
+            {"e": event["event_id"]},
+        ).one()
+    assert (round(x, 5), round(y, 5), srid) == (round(event["longitude"], 5), round(event["latitude"], 5), 4326)
+
+
+# --------------------------------------------------------------------------------------- concurrency
+
+
+def test_concurrent_edits_from_threads_never_lose_an_update(store):
+    """8 threads add 1 to the same event's fatalities 5 times each, re-reading on a stale refusal."""
+    event_id = load_events()["event_id"].iloc[30]
+    store.update_event(event_id, {"fatalities": 0}, expected_version=1, user="setup")
+    refusals = []
+
+    def bump(worker: int) -> None:
+        for _ in range(5):
+            while True:
+                current = store.get_event(event_id)
+                try:
+                    store.update_event(event_id, {"fatalities": current["fatalities"] + 1},
+                                       expected_version=current["version"], user=f"w{worker}")  # fmt: skip
+                    break
+                except StaleEditError:
+                    refusals.append(worker)
+
+    threads = [threading.Thread(target=bump, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    final = store.get_event(event_id)
+    assert final["fatalities"] == 40
+    assert final["version"] == 2 + 40
+    assert len(store.history(event_id)) == 42  # create, the setup edit, 40 increments: none lost, none doubled
+
+
+def test_the_same_stale_edit_from_many_threads_succeeds_once(store):
+    event_id = load_events()["event_id"].iloc[31]
+    barrier = threading.Barrier(6)
+    outcomes = []
+
+    def edit(worker: int) -> None:
+        barrier.wait()
+        try:
+            store.update_event(event_id, {"notes": f"by {worker}"}, expected_version=1, user=f"w{worker}")
+            outcomes.append("saved")
+        except StaleEditError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=edit, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["refused"] * 5 + ["saved"]
+    assert store.get_event(event_id)["version"] == 2
+
+
+def _import_in_process(url: str, prefix: str, n: int) -> int:
+    """Run in a separate process: open the database there and import ``n`` new events."""
+    store = open_store(url)
+    return store.import_events(new_events(prefix, n), user=prefix, file_name=f"{prefix}.csv", sha256="4" * 64,
+                               fmt="project").import_id  # fmt: skip
+
+
+def test_eight_concurrent_importer_processes_lose_no_row(store_url):
+    open_store(store_url)  # created and seeded before the race
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=8, mp_context=ctx) as pool:
+        ids = list(pool.map(_import_in_process, [store_url] * 8, [f"P{i}" for i in range(8)], [300] * 8))
+    store = Store(store_url)
+    assert len(set(ids)) == 8
+    assert store.count() == N_BUNDLED + 8 * 300
+    stored = set(store.event_ids())
+    assert all(f"P{i}-{j}" in stored for i in range(8) for j in range(300))
+    imports = store.imports()
+    assert sorted(imports.loc[imports["user"] != "system", "rows_out"].tolist()) == [300] * 8
+    assert store.version() == 1 + 8
+
+
+def test_two_processes_importing_the_same_ids_add_them_once(store_url):
+    open_store(store_url)
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+        futures = [pool.submit(_import_in_process, store_url, "SAME", 500) for _ in range(2)]
+        outcomes = []
+        for f in futures:
+            try:
+                outcomes.append(f.result())
+            except StoreError as exc:
+                outcomes.append(str(exc))
+    refused = [o for o in outcomes if isinstance(o, str)]
+    assert len(refused) == 1 and "nothing was added" in refused[0]
+    assert Store(store_url).count() == N_BUNDLED + 500
+
+
+def _open_in_process(url: str) -> int:
+    return open_store(url).count()
+
+
+def test_four_processes_opening_a_new_database_at_once_seed_it_once(store_url):
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=4, mp_context=ctx) as pool:
+        counts = list(pool.map(_open_in_process, [store_url] * 4))
+    assert counts == [N_BUNDLED] * 4
+    assert len(Store(store_url).imports()) == 1
+
+
+def test_a_bad_database_url_is_one_clear_error():
+    with pytest.raises(StoreError, match="expected a sqlite:/// or postgresql"):
+        Store("mysql://x@y/z")
+    with pytest.raises(StoreError, match="expected a SQLAlchemy URL"):
+        Store("not a url")
