@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -22,10 +21,12 @@ from geo import settings
 from geo.boundaries import find_boundaries_dir, load_districts, load_provinces
 from geo.display import unit_label
 from geo.errors import AfgMapError, BoundariesNotFoundError, FilterError
-from geo.events import event_files, load_events
 from geo.filters import Filters, apply_filters
 from geo.groups import GROUP_LABELS
+from geo.review import labelled
 from geo.schema import GEO_PRECISION
+from geo.source import EventSource
+from geo.source import event_source as _event_source
 from geo.viewstate import (
     BASEMAPS,
     METRICS,
@@ -37,6 +38,7 @@ from geo.viewstate import (
     parse_query_params,
     to_query_params,
 )
+from pages import editor
 
 # Widget keys in st.session_state (the sidebar widgets are rendered on every page, so Streamlit keeps them).
 K_GROUP, K_DATES, K_TYPE, K_PROVINCE, K_CLAIM, K_EXACT = (
@@ -115,21 +117,28 @@ def app_pages() -> list[st.Page]:
 # ---------------------------------------------------------------------------------------------- loaders
 
 
-def events_stamp() -> tuple[str, tuple[tuple[str, int, int], ...]]:
-    """The event path and each file's (name, mtime, size): the cache key, so an edited file is reloaded."""
-    path = settings.events_path()
-    files = event_files(path)
-    return str(path), tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+def event_source() -> EventSource:
+    """Where the app's events come from: the event database, or ``$AFGMAP_EVENTS`` files (see :mod:`geo.source`)."""
+    return _event_source()
 
 
-@st.cache_data(show_spinner="Loading events…", max_entries=4)
-def _load_events(path: str, stamp: tuple) -> pd.DataFrame:
-    return load_events(Path(path))
+def events_stamp() -> tuple:
+    """The cache key of the events: the database's ``(store_id, version)`` (+1 on every write), or the files'
+    names, mtimes and sizes. One cheap query per run; a write anywhere makes every session reload once."""
+    return event_source().token()
+
+
+@st.cache_resource(show_spinner="Loading events…", max_entries=2)
+def _load_events(stamp: tuple) -> pd.DataFrame:
+    # cache_resource: one frame shared read-only by every session (the library never mutates its inputs);
+    # a new stamp (a write, an edited file) loads the new events once for all sessions.
+    kind, location = stamp[0], stamp[1]
+    return EventSource(kind, location).load()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _load_options(path: str, stamp: tuple) -> FilterOptions:
-    return filter_options(_load_events(path, stamp))
+def _load_options(stamp: tuple) -> FilterOptions:
+    return filter_options(_load_events(stamp))
 
 
 def _session_uploads() -> pd.DataFrame | None:
@@ -152,13 +161,13 @@ def data_key() -> tuple:
 
 
 def all_events() -> pd.DataFrame:
-    """Every event of ``$AFGMAP_EVENTS`` (else ``data/events/``), aggregates included; cached on path + mtime.
+    """Every event of the event database (or ``$AFGMAP_EVENTS`` files), aggregates included; cached on
+    :func:`events_stamp`, one frame shared by all sessions.
 
     A bad file stops the page with the library's one-line message (file, row, field).
     """
     try:
-        path, stamp = events_stamp()
-        events = _load_events(path, stamp)
+        events = _load_events(events_stamp())
     except (AfgMapError, OSError, UnicodeDecodeError) as exc:
         stop_with_error(f"The events could not be loaded: {md_text(exc)}")
         raise  # unreachable: st.stop() raises
@@ -205,7 +214,7 @@ def _options() -> FilterOptions:
     events = all_events()  # stops the page with a message when the events cannot be loaded
     if _session_uploads() is not None:
         return filter_options(events)  # this session's own events: not shared
-    return _load_options(*events_stamp())
+    return _load_options(events_stamp())
 
 
 def _set_widgets(view: ViewState, options: FilterOptions) -> None:
@@ -340,6 +349,7 @@ def render_sidebar() -> ViewState:
             help="OpenStreetMap tiles need the internet; without a basemap the map works offline.",
         )
         st.caption("The address bar holds this view: copy the link to share it.")
+        editor.sidebar_login()
 
     view = _view_from_widgets(options)
     ss[_K_VIEW] = view
@@ -434,7 +444,7 @@ TABLE_COLUMNS: dict[str, str] = {
     "location": "Place as reported",
     "admin2": "District",
     "admin1": "Province",
-    "geo_precision": "Precision",
+    "geo_precision": "Placement",
     "fatalities": "Reported fatalities",
     "claim_status": "Claim status",
     "source_url": "Source",
@@ -443,20 +453,25 @@ TABLE_COLUMNS: dict[str, str] = {
 
 
 def event_table(events: pd.DataFrame, **kwargs) -> None:
-    """Show events as a table: text as text (st.dataframe never renders HTML), sources as links.
+    """Show events as a table in the reader's wording: text as text (st.dataframe never renders HTML),
+    sources as links, dates with their precision ("Mar 2024 (month)"), what each point stands for
+    ("placed at district centre") and unit names ("Herat (Hirat)"), all from :mod:`geo.display`.
 
     Only ``http(s)`` sources become links; anything else (``javascript:``...) is blanked.
     """
     cols = [c for c in TABLE_COLUMNS if c in events.columns]
-    table = events[cols].copy()
+    table = labelled(events)
+    table["event_date"], table["geo_precision"] = table["when"], table["placed"]
+    table["admin1"], table["admin2"] = table["province"], table["district"]
+    table = table[cols]
     url = table["source_url"].astype("string").fillna("")
     table["source_url"] = url.where(url.str.match(r"(?i)^https?://"), None)
-    table["event_date"] = pd.to_datetime(table["event_date"]).dt.date
     config = {c: st.column_config.Column(label) for c, label in TABLE_COLUMNS.items() if c in cols}
     config["source_url"] = st.column_config.LinkColumn(
         "Source", display_text=r"^https?://(?:www\.)?([^/]+)", help="The report this event rests on"
     )
-    config["event_date"] = st.column_config.DateColumn("Date", format="YYYY-MM-DD")
+    config["event_date"] = st.column_config.TextColumn("Date", help="With its precision when coarser than a day")
+    config["geo_precision"] = st.column_config.TextColumn("Placement", help="What the point on the map stands for")
     config["fatalities"] = st.column_config.NumberColumn("Reported fatalities", format="%d")
     st.dataframe(table, column_config=config, hide_index=True, **kwargs)
 
@@ -469,6 +484,7 @@ __all__ = [
     "current_filters",
     "current_view",
     "data_key",
+    "event_source",
     "events_stamp",
     "event_table",
     "filtered_events",

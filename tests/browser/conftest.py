@@ -48,10 +48,15 @@ def _free_port() -> int:
 
 
 class StreamlitServer:
-    """``streamlit run app.py`` on 127.0.0.1 with ``AFGMAP_EVENTS=events``; use as a context manager."""
+    """``streamlit run app.py`` on 127.0.0.1 with ``AFGMAP_EVENTS=events``; use as a context manager.
 
-    def __init__(self, events: Path, log: Path):
-        self.events = Path(events)
+    ``events=None`` runs the app on the event database instead (``env`` names it: ``AFGMAP_DATABASE_URL``, and
+    the editors in ``AFGMAP_EDITORS``).
+    """
+
+    def __init__(self, events: Path | None, log: Path, env: dict[str, str] | None = None):
+        self.events = Path(events) if events is not None else None
+        self.extra_env = dict(env or {})
         self.log_path = log
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -68,7 +73,11 @@ class StreamlitServer:
         ]  # fmt: skip
         if shutil.which("timeout"):
             cmd = ["timeout", str(SERVER_MAX_SECONDS), *cmd]
-        env = {**os.environ, settings.EVENTS_ENV: str(self.events), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **self.extra_env, "PYTHONUNBUFFERED": "1"}
+        if self.events is not None:
+            env[settings.EVENTS_ENV] = str(self.events)
+        else:
+            env.pop(settings.EVENTS_ENV, None)
         self._log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 (closed in __exit__)
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + STARTUP_SECONDS
@@ -119,12 +128,13 @@ def browser():
 
 @pytest.fixture(scope="package")
 def start_server(vendored_assets, tmp_path_factory):
-    """A factory: ``start_server(events_path)`` runs the app on those events until the session ends."""
+    """A factory: ``start_server(events_path)`` runs the app on those events until the session ends
+    (``start_server(None, env={...})``: on the database named in ``env``)."""
     with contextlib.ExitStack() as stack:
 
-        def start(events: Path) -> StreamlitServer:
+        def start(events: Path | None, env: dict[str, str] | None = None) -> StreamlitServer:
             log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-            return stack.enter_context(StreamlitServer(events, log))
+            return stack.enter_context(StreamlitServer(events, log, env))
 
         yield start
 
@@ -138,10 +148,12 @@ def bundled_server(start_server) -> StreamlitServer:
 class OfflinePage:
     """A page in a fresh context whose requests may reach 127.0.0.1 only; others are aborted and recorded."""
 
-    def __init__(self, browser, *, accept_downloads: bool = True):
+    def __init__(self, browser, *, accept_downloads: bool = True, viewport: dict[str, int] | None = None):
         self.blocked: list[str] = []
         self.errors: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=accept_downloads)
+        self.context = browser.new_context(
+            viewport=viewport or {"width": 1400, "height": 1000}, accept_downloads=accept_downloads
+        )
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))

@@ -1,0 +1,199 @@
+"""The Data page with the event database (AppTest; the same flows in a real browser: tests/browser/test_data_browser.py).
+
+Each test runs the app on its own new SQLite database, seeded from the bundled events, with one editor
+(alice) configured through ``$AFGMAP_EDITORS`` unless it tests the read-only app.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo import settings
+from geo.auth import MAX_FAILURES, hash_password
+from geo.events import load_events
+from geo.store import open_store
+
+APP = settings.REPO_ROOT / "app.py"
+PASSWORD = "correct horse battery"
+
+#: One out-of-country row (Mashhad), one unresolved place, one good row and one swapped-and-fixed row.
+UPLOAD = (
+    b"event_id,event_date,group,location,latitude,longitude,fatalities\n"
+    b"UP-OUT,2024-06-01,NRF,Mashhad,36.29,59.6,2\n"
+    b"UP-NOWHERE,2024-06-02,NRF,Qwerty Nowhere,,,1\n"
+    b"UP-GOOD,2024-06-03,NRF,Khinj district,,,1\n"
+    b"UP-SWAP,2024-06-04,NRF,Khinj,69.4,35.4,1\n"
+)
+
+
+@functools.cache
+def _editor_entry() -> str:
+    return f"alice:{hash_password(PASSWORD)}"
+
+
+@pytest.fixture
+def db_url(tmp_path, monkeypatch) -> str:
+    url = f"sqlite:///{tmp_path / 'events.sqlite'}"
+    monkeypatch.setenv(settings.DATABASE_ENV, url)
+    monkeypatch.delenv(settings.EVENTS_ENV, raising=False)
+    monkeypatch.setenv(settings.EDITORS_ENV, _editor_entry())
+    from pages import editor
+
+    editor._guard.clear()  # a lock-out from another test (one guard per server process) must not leak
+    return url
+
+
+def data_page() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    at.switch_page("pages/data.py").run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def login(at: AppTest, password: str = PASSWORD) -> AppTest:
+    at.text_input(key="login-name").input("alice")
+    at.text_input(key="login-password").input(password)
+    next(b for b in at.button if b.label == "Log in").click().run()
+    return at
+
+
+def captions(at: AppTest) -> str:
+    return " | ".join(c.value for c in at.caption)
+
+
+def test_without_editors_the_app_is_read_only_and_says_so(db_url, monkeypatch):
+    monkeypatch.delenv(settings.EDITORS_ENV)
+    at = data_page()
+    assert_clean(at)
+    assert "Read-only: no editor is configured" in captions(at)
+    assert not [t for t in at.text_input if t.key == "login-password"]
+    at.file_uploader[0].set_value(("mixed.csv", UPLOAD, "text/csv")).run()
+    add = next(b for b in at.button if b.key == "upload-add")
+    assert add.disabled
+    assert not [b for b in at.button if b.label == "Save changes"]  # no edit form either
+
+
+def test_with_event_files_the_app_is_read_only(monkeypatch):
+    monkeypatch.setenv(settings.EVENTS_ENV, str(settings.DEFAULT_EVENTS_FILE))
+    at = data_page()
+    assert_clean(at)
+    assert "Read-only: the events come from files" in captions(at)
+
+
+def test_login_then_logout(db_url):
+    at = login(data_page())
+    assert_clean(at)
+    assert "Editing as **alice**" in captions(at)
+    next(b for b in at.button if b.label == "Log out").click().run()
+    assert "Editing as" not in captions(at)
+
+
+def test_repeated_wrong_passwords_lock_the_name_out(db_url):
+    at = data_page()
+    for _ in range(MAX_FAILURES):
+        login(at, "wrong")
+    assert any("is locked for" in e.value for e in at.error)
+    login(at, PASSWORD)  # even the right password is refused while locked
+    assert any("locked for" in e.value for e in at.error)
+    assert "Editing as" not in captions(at)
+
+
+def test_the_table_shows_precision_placement_and_common_names(db_url):
+    at = data_page()
+    assert_clean(at)
+    table = at.dataframe[0].value.set_index("event_id")
+    events = load_events().set_index("event_id")
+    month = events.index[events["date_precision"] == "month"]
+    assert len(month), "the bundled data has month-precision events"
+    assert table.loc[month[0], "event_date"].endswith("(month)")
+    district_level = events.index[(events["geo_precision"] == 2) & ~events["is_aggregate"]][0]
+    assert table.loc[district_level, "geo_precision"] == "placed at district centre"
+    herat = events.index[(events["adm1_pcode"] == "AF32") & ~events["is_aggregate"]]
+    if len(herat):
+        assert table.loc[herat[0], "admin1"] == "Herat (Hirat)"
+
+
+def test_upload_review_starts_failed_rows_unticked_and_add_clears_the_box(db_url):
+    at = login(data_page())
+    at.file_uploader[0].set_value(("mixed.csv", UPLOAD, "text/csv")).run()
+    assert_clean(at)
+    editors = [e for e in at.dataframe if e.proto.editing_mode]  # the review editor (st.data_editor)
+    assert len(editors) == 1
+    table = editors[0].value
+    assert list(table.columns)[0] == "review_note"  # "Why" first
+    keep = dict(zip(table["event_id"], table["keep"], strict=True))
+    assert keep["UP-OUT"] is False or not keep["UP-OUT"]
+    assert not keep["UP-NOWHERE"]
+    assert keep["UP-SWAP"]  # a fixed swap is a repair, not a failure
+    store = open_store(db_url)
+    before = store.count()
+    next(b for b in at.button if b.key == "upload-add").click().run()
+    assert_clean(at)
+    added = [s.value.replace("\\", "") for s in at.success]
+    assert any("Added to the database: import #2 of mixed.csv by alice: 4 rows in, 2 events added" in s for s in added)
+    assert store.count() == before + 2
+    ids = set(store.event_ids())
+    assert {"UP-GOOD", "UP-SWAP"} <= ids and not {"UP-OUT", "UP-NOWHERE"} & ids
+    assert store.imports().loc[0, ["rows_in", "rows_out", "rows_rejected", "rows_dropped"]].tolist() == [4, 2, 0, 2]
+    # The box is empty again: the same file is not read a second time (nothing contradicts the message).
+    assert at.file_uploader[0].value is None
+    assert not [e for e in at.dataframe if e.proto.editing_mode]
+    assert not at.error
+
+
+def test_an_edit_saves_a_version_and_shows_in_the_history(db_url):
+    at = login(data_page())
+    event_id = at.selectbox(key="detail-event").value
+    key = f"edit-{event_id}-v1"
+    at.text_area(key=f"{key}-notes").input("checked against a second report")
+    at.text_input(key=f"{key}-reason").input("second report")
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert_clean(at)
+    assert any(f"{event_id} saved" in s.value.replace("\\", "") for s in at.success)
+    store = open_store(db_url)
+    assert store.get_event(event_id)["notes"] == "checked against a second report"
+    history = next(d.value for d in at.dataframe if "changed (before → after)" in d.value.columns)
+    assert history["who"].tolist() == ["system", "alice"] and history["why"].iloc[1] == "second report"
+
+
+def test_an_edit_of_a_stale_version_is_refused_in_the_page(db_url):
+    at = login(data_page())
+    event_id = at.selectbox(key="detail-event").value
+    key = f"edit-{event_id}-v1"
+    at.text_area(key=f"{key}-notes").input("alice's reading")
+    # Meanwhile bob saves a change to the same event (another session, another process: the same database).
+    store = open_store(db_url)
+    store.update_event(event_id, {"notes": "bob's reading"}, expected_version=1, user="bob")
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert any("changed by someone else" in e.value and "bob" in e.value for e in at.error), [e.value for e in at.error]
+    assert store.get_event(event_id)["notes"] == "bob's reading"
+
+
+def test_likely_duplicates_side_by_side_and_merge(db_url):
+    store = open_store(db_url)
+    real = load_events()
+    base = real.loc[~real["is_aggregate"] & (real["adm2_pcode"] != "")].iloc[[0, 0]].reset_index(drop=True)
+    base["event_id"] = ["DUP-A", "DUP-B"]
+    base["event_date"] = pd.to_datetime(["2030-01-01", "2030-01-02"]).astype(base["event_date"].dtype)
+    base["source_url"] = ["https://example.org/claim", "https://example.org/confirmation"]
+    base["claim_status"] = ["self-claimed", "officially-confirmed"]
+    base["event_date"] = pd.to_datetime(["2025-01-01", "2025-01-02"]).astype(base["event_date"].dtype)
+    store.import_events(base, user="setup", file_name="dups.csv", sha256="5" * 64, fmt="project")
+    at = login(data_page())
+    side = [d.value for d in at.dataframe if set(d.value.columns) == {"DUP-A", "DUP-B"}]
+    assert side, "the pair is shown side by side"
+    assert side[0].loc["Date", "DUP-A"] == "1 Jan 2025"
+    next(b for b in at.button if b.label == "Merge: keep DUP-A").click().run()
+    assert_clean(at)
+    assert any("DUP-B merged into DUP-A" in s.value.replace("\\", "") for s in at.success)
+    assert store.get_event("DUP-B")["merged_into"] == "DUP-A"
+    assert store.sources("DUP-A")["url"].tolist() == ["https://example.org/claim", "https://example.org/confirmation"]
+    assert store.get_event("DUP-A")["claim_status"] == "officially-confirmed"
