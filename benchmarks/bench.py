@@ -63,6 +63,8 @@ TARGETS: dict[str, tuple[str, float, str]] = {
     "filter_aggregate_s_1m": ("<=", 1.0, "group+date filter and district aggregates on 1M events in at most 1 s"),
     "ingest_1m_s": ("<=", 60.0, "1M events ingested end to end in at most 60 s"),
     "geocode_rows_per_s": (">=", 100_000, "100k rows of repeated place texts geocoded at 100k rows/s (issue 11)"),
+    "store_concurrent_rows_lost_sqlite": ("<=", 0, "8 concurrent importers into SQLite lose no row"),
+    "store_concurrent_rows_lost_postgis": ("<=", 0, "8 concurrent importers into PostGIS lose no row"),
 }
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -579,6 +581,105 @@ def bench_ingest(rep: Report, synth: Synth, n: int, *, dask_workers: int = 0, pr
 # -- report -------------------------------------------------------------------------------------
 
 
+def _store_import(url: str, events: pd.DataFrame, user: str) -> int:
+    """One importer process of :func:`bench_store` (spawned: it opens the database itself)."""
+    from geo.store import open_store
+
+    return (
+        open_store(url)
+        .import_events(events, user=user, file_name=f"{user}.csv", sha256="0" * 64, fmt="project")
+        .rows_out
+    )
+
+
+def _store_warm(seconds: float) -> None:
+    """Start a worker process and import the store module, so the timed run measures importing only."""
+    import geo.store  # noqa: F401
+
+    time.sleep(seconds)
+
+
+def _store_backends(stack) -> list[tuple[str, str]]:
+    """(name, url of a new empty database maker) for SQLite and, when it can be started, a local PostGIS server."""
+    backends = [("sqlite", "sqlite")]
+    try:
+        from tests.pgserver import TempPostgres
+
+        server = stack.enter_context(TempPostgres(durable=True))
+        backends.append(("postgis", server))
+    except Exception as exc:  # noqa: BLE001 - no server here: the SQLite numbers still count
+        print(f"  PostgreSQL + PostGIS not measured: {exc}", flush=True)
+    return backends
+
+
+def bench_store(rep: Report, synth: Synth, *, import_rows: int = 100_000, stored_rows: int = 1_000_000,
+                importers: int = 8) -> None:  # fmt: skip
+    """The event database: import speed, the Map page's filtered read of 1M stored events, concurrent importers."""
+    import concurrent.futures as cf
+    import contextlib
+    import multiprocessing
+
+    from geo.store import Store, dispose_stores
+
+    print("Event database (SQLite file, WAL; PostgreSQL 15 + PostGIS 3 on this machine, fsync on)", flush=True)
+    events = synth.events(stored_rows)
+    map_filters = Filters(groups=("NRF",), start="2024-01-01", end="2025-12-31")
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="afgmap-bench-store-")))
+        for name, maker in _store_backends(stack):
+
+            def new_url(label: str, name=name, maker=maker) -> str:
+                return f"sqlite:///{tmp / f'{label}.sqlite'}" if name == "sqlite" else maker.new_database()
+
+            url = new_url("main")
+            store = Store(url)
+            store.init(seed=False)
+            head = events.iloc[:import_rows]
+            with Stage() as s:
+                store.import_events(head, user="bench", file_name="100k.csv", sha256="0" * 64, fmt="project")
+            rep.stage(f"store import {name}", import_rows, s)
+            rep.metrics[f"store_import_rows_per_s_{name}"] = round(import_rows / s.seconds)
+            with Stage() as s:
+                store.import_events(events.iloc[import_rows:], user="bench", file_name="rest.csv", sha256="0" * 64,
+                                    fmt="project")  # fmt: skip
+            rep.stage(f"store import {name} (to {stored_rows:,})", stored_rows - import_rows, s)
+
+            def map_read(store=store):
+                return apply_filters(store.read_events(map_filters), map_filters)
+
+            s = best_of(map_read)
+            got = map_read()
+            expected = apply_filters(events, map_filters)
+            rep.stage(f"store filtered read {name}", stored_rows, s, selected=len(got))
+            rep.metrics[f"store_filtered_read_s_1m_{name}"] = round(s.seconds, 3)
+            rep.metrics[f"store_filtered_read_rows_{name}"] = len(got)
+            rep.metrics[f"store_filtered_read_matches_memory_{name}"] = bool(
+                sorted(got["event_id"]) == sorted(expected["event_id"])
+            )
+            with Stage() as s:
+                everything = store.read_events()
+            rep.stage(f"store full read {name}", stored_rows, s)
+            rep.metrics[f"store_full_read_s_1m_{name}"] = round(s.seconds, 3)
+            del everything
+
+            url = new_url("concurrent")
+            Store(url).init(seed=False)
+            dispose_stores()
+            per = import_rows // importers
+            parts = [events.iloc[i * per : (i + 1) * per] for i in range(importers)]
+            ctx = multiprocessing.get_context("spawn")
+            with cf.ProcessPoolExecutor(max_workers=importers, mp_context=ctx) as pool:
+                list(pool.map(_store_warm, [1.0] * importers))  # every worker up before the clock starts
+                with Stage() as s:
+                    added = list(pool.map(_store_import, [url] * importers, parts, [f"w{i}" for i in range(importers)]))
+            stored = Store(url).count()
+            rep.stage(f"store {importers} concurrent importers {name}", per * importers, s)
+            rep.metrics[f"store_concurrent_{importers}_importers_s_{name}"] = round(s.seconds, 3)
+            rep.metrics[f"store_concurrent_rows_lost_{name}"] = per * importers - stored
+            assert sum(added) == stored, (added, stored)
+            dispose_stores()
+
+
 def check_targets(metrics: dict[str, object]) -> list[dict[str, object]]:
     rows = []
     for key, (op, limit, text) in TARGETS.items():
@@ -698,8 +799,9 @@ def main(argv: list[str] | None = None) -> int:
         "--dask-workers", type=int, default=os.cpu_count() or 1, help="also run the ingest on a LocalCluster (0: skip)"
     )
     parser.add_argument(
-        "--skip", action="append", default=[], choices=["assign", "geocode", "map", "aggregate", "ingest"]
+        "--skip", action="append", default=[], choices=["assign", "geocode", "map", "aggregate", "ingest", "store"]
     )
+    parser.add_argument("--only", action="append", default=[], help="run only these stages (repeatable)")
     parser.add_argument("--from-json", metavar="IN", type=Path, help="only rewrite the markdown from a saved JSON run")
     args = parser.parse_args(argv)
     if args.from_json:
@@ -725,9 +827,10 @@ def main(argv: list[str] | None = None) -> int:
             "ingest",
             lambda: None if args.quick else bench_ingest(rep, synth, args.ingest_rows, dask_workers=args.dask_workers),
         ),
+        ("store", lambda: bench_store(rep, synth)),
     ]
     for name, fn in stages:
-        if name in args.skip:
+        if name in args.skip or (args.only and name not in args.only):
             continue
         try:
             fn()
