@@ -117,16 +117,16 @@ def _init(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from geo.export import neutralize_formulas
+    from geo.export import write_spreadsheet_safe
     from geo.filters import parse_date
     from geo.ingest import ingest
     from geo.review import split_unplaced
     from geo.store import sha256_bytes
-    from geo.tables import write_csv_atomic
+    from geo.tables import check_distinct_outputs
 
     path = Path(args.input)
-    if args.rejects and Path(args.rejects).resolve() == path.resolve():
-        raise InputError(f"--rejects {args.rejects} is the input file: expected another path", field="rejects")
+    if args.rejects:
+        check_distinct_outputs({"FILE": path, "--rejects": args.rejects})
     store = _store(args)
     data = path.read_bytes() if path.is_file() else b""
     result = ingest(
@@ -151,7 +151,7 @@ def _import(args: argparse.Namespace) -> int:
     print(record.describe() + f"; {store.label} now holds {store.count():,} events")
     rejects = rejects.fillna("")
     if args.rejects:
-        write_csv_atomic(neutralize_formulas(rejects), Path(args.rejects))
+        write_spreadsheet_safe({args.rejects: rejects}, labels={args.rejects: "--rejects"})
     for _, row in rejects.head(10).iterrows():
         ident = next((row[c] for c in ("event_id", "event_id_cnty", "id") if c in row and row[c]), "")
         print(f"  not added: {ident or 'row ' + str(row['source_row'])}: {row['reason']}")
@@ -161,8 +161,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from geo.commands.export import write_bytes_atomic
     from geo.export import events_to_csv, events_to_geojson, geojson_bytes
+    from geo.tables import write_bytes_atomic
 
     out = Path(args.output)
     fmt = args.format or ("geojson" if out.suffix.lower() in (".geojson", ".json") else "csv")
