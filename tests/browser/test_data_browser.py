@@ -11,6 +11,7 @@ import functools
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from geo import settings
 from geo.auth import hash_password
@@ -150,10 +151,13 @@ def test_an_editor_uploads_reviews_adds_and_the_box_clears(db_server, sized_page
     assert store.count() == before + 2
     ids = set(store.event_ids())
     assert f"{prefix}GOOD" in ids and f"{prefix}SWAP" in ids and f"{prefix}OUT" not in ids
-    # The box is empty: no file listed, no review table, no second reading contradicting the message.
-    page.wait_for_load_state("networkidle")
+    # The box is empty: no file listed, no review table, no second reading contradicting the message
+    # (waited for: elements of the previous run stay on screen until this run replaces them).
+    expect(page.get_by_text("mixed.csv", exact=True)).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.get_by_text("To review")).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.locator('[data-testid="stFileUploaderDropzoneInput"]')).to_have_count(1)
+    page.wait_for_timeout(1000)  # a second reading of the file would have shown by now
     assert page.get_by_text("mixed.csv", exact=True).count() == 0
-    assert page.get_by_text("To review").count() == 0
     assert page.get_by_text("This file cannot be read").count() == 0
     page.screenshot(path=str(output_dir / f"data-added-{sized_page.size}.png"), full_page=False)
     assert page.locator('[data-testid="stException"]').count() == 0
