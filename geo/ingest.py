@@ -85,6 +85,7 @@ from geo.tables import (
     read_csv_table,
 )
 from geo.validate import (
+    MAX_PLACE_CHARS,
     check_coordinates_place,
     check_event_ids,
     check_size,
@@ -690,6 +691,10 @@ def _validate_and_place(
         np.where(no_where, "location: no coordinates and no place text", ""),
     )
     size_why = oversized_cells(raw.drop(columns=[c for c in ("_problem", "_geometry") if c in raw.columns]))
+    place_size_why = oversized_cells(
+        mapped[["location", "admin1", "admin2"]], limit=MAX_PLACE_CHARS, what="a place text"
+    )
+    size_why = np.where(size_why != "", size_why, place_size_why)
     reasons = join_reasons(
         pre_reasons if pre_reasons is not None else none, size_why, date_why, fatal_why, id_why, vocab_why, place_why
     )

@@ -287,7 +287,7 @@ def _column_names(header: list[str | None]) -> list[str]:
     return out
 
 
-def oversized_cells(frame: pd.DataFrame, *, limit: int = MAX_CELL_CHARS) -> np.ndarray:
+def oversized_cells(frame: pd.DataFrame, *, limit: int = MAX_CELL_CHARS, what: str = "a cell") -> np.ndarray:
     """Per row, a reason naming each text cell longer than ``limit`` characters (``""`` when none).
 
     Examples
@@ -302,12 +302,14 @@ def oversized_cells(frame: pd.DataFrame, *, limit: int = MAX_CELL_CHARS) -> np.n
             continue
         lengths = series.astype("string").str.len().fillna(0).to_numpy()
         for i in np.flatnonzero(lengths > limit):
-            why = f"{col}: {int(lengths[i]):,} characters, more than the {limit:,} a cell may hold"
+            why = f"{col}: {int(lengths[i]):,} characters, more than the {limit:,} {what} may hold"
             reasons[i] = why if not reasons[i] else reasons[i] + "; " + why
     return reasons
 
 
-def check_cell_sizes(frame: pd.DataFrame, *, name: str | None = None, limit: int = MAX_CELL_CHARS) -> None:
+def check_cell_sizes(
+    frame: pd.DataFrame, *, name: str | None = None, limit: int = MAX_CELL_CHARS, what: str = "a cell"
+) -> None:
     """Refuse a table with a text cell longer than ``limit`` characters, naming the first one's row and field.
 
     Raises
@@ -331,7 +333,7 @@ def check_cell_sizes(frame: pd.DataFrame, *, name: str | None = None, limit: int
         if big.size:
             i = int(big[0])
             raise InputError(
-                f"{int(lengths[i]):,} characters, more than the {limit:,} a cell may hold",
+                f"{int(lengths[i]):,} characters, more than the {limit:,} {what} may hold",
                 row=i + 1,
                 field=str(col),
                 source=name,

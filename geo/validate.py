@@ -39,6 +39,11 @@ DATE_FORMATS: tuple[str, ...] = ("%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y
 #: Afghanistan's wars comes near it; a larger number is a typing or unit error (and would overflow).
 MAX_FATALITIES = 100_000
 
+#: Longest place text (``location``, ``admin1``, ``admin2``) sent to the geocoder. The longest in the
+#: compiled reports is 158 characters; the geocoder's time grows with the square of a text's length
+#: (a 98,000-character text takes over half a minute), so longer texts are rejected, not geocoded.
+MAX_PLACE_CHARS = 500
+
 #: ISO dates, optionally with a time of day (``2024-01-01T10:30``, ``2024-01-01 10:30:05.5Z``).
 _ISO_DATE = r"^(\d{4}-\d{1,2}-\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?Z?)?$"
 

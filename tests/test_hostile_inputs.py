@@ -178,6 +178,20 @@ def test_10mb_cell_in_geocode_and_build_events_input_is_one_line(big_cell, tmp_p
     assert not (tmp_path / "built.csv").exists()
 
 
+def test_a_place_text_too_long_to_geocode_is_a_reject_or_one_line(tmp_path, capsys):
+    """The geocoder's time grows with the square of a text's length: over 500 characters is not a place."""
+    path = tmp_path / "long_place.csv"
+    path.write_text(HEADER + "P-1,2024-06-01,NRF,Khinj district,1\n" + f"P-2,2024-06-02,NRF,{'Khinj ' * 100},1\n")
+    result = ingest(path)  # geocoded: the long text never reaches the geocoder
+    counts_hold(result)
+    assert result.rejects["reason"].tolist() == ["location: 600 characters, more than the 500 a place text may hold"]
+    assert result.events["adm2_pcode"].tolist() == ["AF0804"]
+    assert_one_line_error(
+        cli(capsys, "geocode", path, "-o", tmp_path / "o.csv", "--no-progress"),
+        "long_place.csv: row 2, field 'location': 600 characters, more than the 500 a place text may hold",
+    )
+
+
 # --- GeoJSON nested 100k deep; malformed features ------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from geo.errors import InputError
 from geo.events import build_default_events, load_events
 from geo.schema import validate_events
 from geo.tables import check_cell_sizes, read_csv_table, write_csv_atomic
+from geo.validate import MAX_PLACE_CHARS
 
 SOURCE_NAME = "reported_events.csv"
 
@@ -33,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     source = Path(args.source) if args.source else settings.source_events_dir() / SOURCE_NAME
     reported = read_csv_table(source)
     check_cell_sizes(reported, name=str(source))
+    places = [c for c in ("location_text", "province", "district") if c in reported.columns]
+    check_cell_sizes(reported[places], name=str(source), limit=MAX_PLACE_CHARS, what="a place text")
     try:
         events = build_default_events(reported)
         validate_events(events)  # refuse to write what would not read back

@@ -8,6 +8,7 @@ from pathlib import Path
 from geo.errors import InputError
 from geo.export import write_spreadsheet_safe
 from geo.tables import check_cell_sizes, read_csv_table
+from geo.validate import MAX_PLACE_CHARS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -46,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{args.input}: no column {col!r} (--{opt.replace('_', '-')}); columns are {list(frame.columns)}",
                 field=col,
             )
+    places = [c for c in (args.text_column, args.admin1_column, args.admin2_column) if c]
+    check_cell_sizes(frame[places], name=args.input, limit=MAX_PLACE_CHARS, what="a place text")
     out = geocode(
         frame,
         text_column=args.text_column,
