@@ -20,7 +20,7 @@ import streamlit as st
 from geo import settings
 from geo.boundaries import find_boundaries_dir, load_districts, load_provinces
 from geo.display import unit_label
-from geo.errors import AfgMapError, BoundariesNotFoundError, FilterError
+from geo.errors import AfgMapError, BoundariesNotFoundError, FilterError, report_failure
 from geo.filters import Filters, apply_filters
 from geo.groups import GROUP_LABELS
 from geo.review import labelled
@@ -169,7 +169,7 @@ def all_events() -> pd.DataFrame:
     try:
         events = _load_events(events_stamp())
     except (AfgMapError, OSError, UnicodeDecodeError) as exc:
-        stop_with_error(f"The events could not be loaded: {md_text(exc)}")
+        stop_with_error(f"The events could not be loaded: {md_text(report_failure(exc, what='loading the events'))}")
         raise  # unreachable: st.stop() raises
     # Events added from the Data page's upload box, for this session only (pages/upload_box.py).
     extra = _session_uploads()
@@ -202,7 +202,7 @@ def boundaries(simplified: bool = True) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFr
         )
         raise
     except (AfgMapError, OSError) as exc:
-        stop_with_error(f"The boundary files could not be read: {md_text(exc)}")
+        stop_with_error(f"The boundary files could not be read: {md_text(report_failure(exc, what='boundaries'))}")
         raise
 
 

@@ -707,3 +707,18 @@ def test_timeouts_must_be_positive_numbers(capsys):
     assert_one_line_error(
         cli(capsys, "download-boundaries", "--timeout", "-1"), "argument --timeout: expected a positive"
     )
+
+
+def test_a_bad_events_file_is_named_in_the_page_without_the_servers_folders(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    bad = tmp_path / "private_folder" / "events.csv"
+    bad.parent.mkdir()
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    monkeypatch.setenv(settings.EVENTS_ENV, str(bad))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180).run()
+    assert not at.exception
+    (error,) = at.error
+    assert (
+        "events.csv looks binary" in error.value and "private" not in error.value and str(tmp_path) not in error.value
+    )
