@@ -722,3 +722,18 @@ def test_a_bad_events_file_is_named_in_the_page_without_the_servers_folders(tmp_
     assert (
         "events.csv looks binary" in error.value and "private" not in error.value and str(tmp_path) not in error.value
     )
+
+
+def test_db_import_answers_the_same_way(big_cell, deep, wide, tmp_path, capsys):
+    """``python -m geo db import`` reads with the ingest rules: the same one line, or the same rejects."""
+    database = ["db", "--database", f"sqlite:///{tmp_path / 'events.sqlite'}"]
+    assert cli(capsys, *database, "init", "--empty")[0] == 0
+    for path, message in ((deep, "deep.geojson: JSON nested 100,001 levels deep"), (wide, "(row 0) has 1,000,000")):
+        assert_one_line_error(cli(capsys, *database, "import", path, "--user", "fuzz"), message)
+    fatal = tmp_path / "fatal.csv"
+    fatal.write_text(HEADER + "D-1,2024-06-01,NRF,Khinj district,2\nD-2,2024-06-02,NRF,Khinj district,1e308\n")
+    for path in (fatal, big_cell):
+        rejects = tmp_path / f"{path.stem}_rejects.csv"
+        code, out, err = cli(capsys, *database, "import", path, "--user", "fuzz", "--rejects", rejects)
+        assert code == 0 and "2 rows in, 1 events added, 1 rejected" in out, (out, err)
+        assert read_csv_table(rejects)["source_row"].tolist() == ["2"]
