@@ -68,7 +68,9 @@ _QUOTED = re.compile(r'"(?:[^"]|"")*"?')
 #: JSON escapes that decode to characters no text file can hold (NUL, unpaired surrogates), and those characters.
 BAD_JSON_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 BAD_TEXT_CHARS = re.compile("[\x00\ud800-\udfff]")
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+_JSON_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_JSON_STRUCTURE = bytes(range(256)).translate(None, b'"[]{}')  # every byte but these is dropped
+_JSON_STRING = re.compile(rb'"[^"]*"?')
 _TEMP_SUFFIX = ".tmp"
 
 
@@ -345,18 +347,22 @@ def check_cell_sizes(
 # --------------------------------------------------------------------------------------
 
 
-def json_depth(text: str) -> int:
-    """How deep ``text``'s arrays and objects nest (strings ignored), in linear time.
+def json_depth(data: bytes) -> int:
+    """How deep the arrays and objects of JSON ``data`` nest (strings ignored), in linear time.
+
+    Works on the bytes (UTF-8 or Windows-1256: the structural characters are ASCII in both).
 
     Examples
     --------
-    >>> json_depth('{"a": [[1], "[[["]}')
+    >>> json_depth(b'{"a": [[1], "[[[\\\\"]"]}')
     3
     """
-    bare = _JSON_STRING.sub("", text).encode("ascii", errors="replace")
-    codes = np.frombuffer(bare, dtype=np.uint8)
-    steps = (np.isin(codes, (ord("["), ord("{"))).astype(np.int32)) - np.isin(codes, (ord("]"), ord("}")))
-    return int(np.cumsum(steps).max(initial=0))
+    # Escapes only occur inside strings: drop them (\\" included), keep quotes and brackets, drop strings.
+    bare = _JSON_ESCAPE.sub(b"", data) if b"\\" in data else data
+    codes = np.frombuffer(_JSON_STRING.sub(b"", bare.translate(None, _JSON_STRUCTURE)), dtype=np.uint8)
+    opens = (codes == ord("[")) | (codes == ord("{"))
+    closes = (codes == ord("]")) | (codes == ord("}"))
+    return int(np.cumsum(opens.astype(np.int32) - closes).max(initial=0))
 
 
 def load_json(data: bytes, *, name: str) -> object:
@@ -369,7 +375,7 @@ def load_json(data: bytes, *, name: str) -> object:
         or a number too long to read, in one line naming the file.
     """
     text, _ = decode_bytes(data, name=name)
-    depth = json_depth(text)
+    depth = json_depth(data)
     if depth > MAX_JSON_DEPTH:
         raise InputError(
             f"{name}: JSON nested {depth:,} levels deep, more than the {MAX_JSON_DEPTH} this reader accepts "
