@@ -10,6 +10,7 @@ import pytest
 
 from geo.errors import InputError
 from geo.validate import (
+    MAX_FATALITIES,
     check_coordinates_place,
     check_event_ids,
     check_size,
@@ -155,3 +156,32 @@ def test_size_limit():
     check_size(100, max_bytes=100)
     with pytest.raises(InputError, match=r"upload.csv is 101 bytes, over the limit of 100 bytes"):
         check_size(101, max_bytes=100, name="upload.csv")
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("2024-01-01T23:59:59.999Z", True),
+        ("2024-01-01 00:00", True),
+        ("2024-1-1T1:00", True),
+        ("2024-01-01T24:00", False),
+        ("2024-01-01T25:00", False),
+        ("2024-01-01T10:60", False),
+        ("2024-01-01T10:00:61", False),
+        ("2024-01-01T1:2:3:4", False),
+    ],
+)
+def test_a_time_of_day_must_be_one(text, ok):
+    dates, why = parse_dates(pd.Series([text]), today=dt.date(2026, 1, 1))
+    assert (why[0] == "") is ok, why[0]
+    assert (dates.iloc[0] == pd.Timestamp("2024-01-01")) if ok else pd.isna(dates.iloc[0])
+
+
+def test_fatalities_have_an_upper_bound():
+    counts, why = parse_fatalities(pd.Series([str(MAX_FATALITIES), str(MAX_FATALITIES + 1), "1e308", "9" * 30, "1e5"]))
+    assert counts.tolist()[:1] == [MAX_FATALITIES] and counts.iloc[4] == 100_000
+    assert why.tolist()[1:4] == [
+        f"fatalities: expected at most 100,000, got '{MAX_FATALITIES + 1}'",
+        "fatalities: expected at most 100,000, got '1e308'",
+        f"fatalities: expected at most 100,000, got '{'9' * 30}'",
+    ]
