@@ -23,7 +23,7 @@ st.set_page_config(
     page_title="Afghanistan Resistance Map",
     page_icon="🗺️",
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state="auto",  # open on wide screens, closed on phones
     menu_items={"About": "Afghanistan Resistance Map: reported attacks on the Taliban, geocoded and mapped."},
 )
 

@@ -55,6 +55,14 @@ FETCH_COMMAND = "python -m geo fetch-assets"
 #: Environment variables that name the npm registry (npm's own names).
 REGISTRY_ENVS = ("NPM_CONFIG_REGISTRY", "npm_config_registry")
 
+#: Modification time given to every file whose URL never changes meaning (a pinned package version,
+#: a content hash in the name): 1985-10-26 08:15 UTC, the time npm writes into every tarball.
+#: Streamlit's ``/app/static`` sends ``Last-Modified`` but no ``Cache-Control`` (and answers
+#: ``If-None-Match`` with the full file), so the browser's heuristic freshness (a tenth of the
+#: time since ``Last-Modified``) is what keeps these files cached: decades, instead of minutes
+#: for a file written just now.
+STABLE_MTIME = 499_162_500
+
 
 @functools.lru_cache(maxsize=1)
 def _lock_cached(path: str) -> dict[str, Any]:
@@ -273,6 +281,7 @@ def _unpack(data: bytes, pkg: dict[str, Any], target: Path) -> dict[str, str]:
             out = target / rel
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(content)
+            os.utime(out, (STABLE_MTIME, STABLE_MTIME))
             digests[rel] = hashlib.sha256(content).hexdigest()
     empty = [p for p, n in matched.items() if n == 0]
     if empty:
@@ -355,6 +364,7 @@ def fetch_assets(
             continue
         folder = root / package_dir_name(pkg["name"], pkg["version"])
         if not force and not _package_problems(folder, pkg):
+            _stabilize_mtimes(folder)  # folders unpacked by an older version of this function
             continue
         if registry is None:
             registry = registry_url()
@@ -394,7 +404,68 @@ def _copy_python_file(item: dict[str, Any], root: Path, *, force: bool) -> Path:
         raise DownloadError(f"{source}: expected SHA-256 {item['sha256']}, got {digest}")
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
+    os.utime(target, (STABLE_MTIME, STABLE_MTIME))
     return target
+
+
+def _stabilize_mtimes(folder: Path) -> None:
+    """Give every file of an unpacked package :data:`STABLE_MTIME` (its URL names the package version)."""
+    for path in folder.rglob("*"):
+        if path.is_file() and path.name != MANIFEST_NAME and path.stat().st_mtime != STABLE_MTIME:
+            os.utime(path, (STABLE_MTIME, STABLE_MTIME))
+
+
+# --------------------------------------------------------------------------- files the app writes
+
+
+def publish_file(name: str, content: bytes, *, suffix: str, dest: Path | str | None = None) -> str:
+    """Write ``content`` once as ``<name>-<hash><suffix>`` in ``static/generated/``; return its URL.
+
+    The name carries the first 16 hex digits of the content's SHA-256, so a URL
+    always means the same bytes: the file is written only when missing
+    (atomically, so a concurrent reader never sees half a file), given
+    :data:`STABLE_MTIME`, and the browser may keep it as long as it likes.
+
+    Parameters
+    ----------
+    name : str
+        The file name's stem (letters, digits, ``-``).
+    content : bytes
+        What the file holds.
+    suffix : str
+        ``.js``, ``.json``...
+    dest : path-like, optional
+        The folder (default :data:`geo.settings.GENERATED_DIR`, served at
+        :data:`geo.settings.GENERATED_URL`).
+
+    Raises
+    ------
+    AssetsMissingError
+        When the folder cannot be written (read-only install).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     publish_file("demo", b"window.x = 1;", suffix=".js", dest=tmp)
+    '/app/static/generated/demo-535054d017c085a0.js'
+    """
+    if not name.replace("-", "").isalnum():
+        raise ValueError(f"name: expected letters, digits and '-', got {name!r}")
+    folder = Path(dest) if dest is not None else settings.GENERATED_DIR
+    file_name = f"{name}-{hashlib.sha256(content).hexdigest()[:16]}{suffix}"
+    target = folder / file_name
+    if not target.is_file() or target.stat().st_size != len(content):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{file_name}.", dir=folder)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+            os.utime(tmp, (STABLE_MTIME, STABLE_MTIME))
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise AssetsMissingError(f"cannot write {target} for the browser: {exc}") from None
+    return f"{settings.GENERATED_URL}/{file_name}"
 
 
 def verify_assets(*, dest: Path | str | None = None) -> list[str]:

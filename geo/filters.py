@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from geo.errors import FilterError
@@ -87,8 +89,18 @@ class Filters:
             )
         return out
 
-    def describe(self) -> str:
-        """A short human description, e.g. ``"group NRF; 2024-03-01 to 2025-03-31"``."""
+    def describe(self, *, names: Mapping[str, str] | None = None) -> str:
+        """A short human description, e.g. ``"group NRF; 2024-03-01 to 2025-03-31"``.
+
+        ``names`` maps province P-codes to the names to show (``{"AF32": "Herat (Hirat)"}``);
+        codes without a name are shown as they are.
+
+        Examples
+        --------
+        >>> Filters(provinces=("AF32", "AF08")).describe(names={"AF32": "Herat (Hirat)"})
+        'provinces Herat (Hirat), AF08'
+        """
+        names = names or {}
         parts = []
         if self.groups:
             parts.append(("groups " if len(self.groups) > 1 else "group ") + ", ".join(self.groups))
@@ -97,7 +109,8 @@ class Filters:
         if self.event_types:
             parts.append("type " + ", ".join(self.event_types))
         if self.provinces:
-            parts.append("province " + ", ".join(self.provinces))
+            label = "provinces " if len(self.provinces) > 1 else "province "
+            parts.append(label + ", ".join(names.get(p, p) for p in self.provinces))
         if self.claim_statuses:
             parts.append("claim " + ", ".join(self.claim_statuses))
         if self.exact_only:
@@ -154,6 +167,37 @@ def parse_date(value: str, *, field: str = "date") -> dt.date:
         raise FilterError(f"{field}: expected a date YYYY-MM-DD, got {value!r}") from None
 
 
+def filter_mask(events: pd.DataFrame, filters: Filters, *, include_aggregates: bool = False) -> np.ndarray:
+    """The rows that pass ``filters``, as a boolean array (what :func:`apply_filters` takes).
+
+    Examples
+    --------
+    >>> from geo.events import load_events
+    >>> events = load_events()
+    >>> int(filter_mask(events, Filters(groups=("NRF",))).sum()) == len(apply_filters(events, Filters(groups=("NRF",))))
+    True
+    """
+    mask = np.ones(len(events), dtype=bool)
+    if not include_aggregates:
+        mask &= ~aggregate_mask(events)
+    if filters.groups:
+        mask &= events["group"].isin(filters.groups).to_numpy(dtype=bool, na_value=False)
+    dates = events["event_date"]
+    if filters.start:
+        mask &= (dates >= pd.Timestamp(filters.start)).to_numpy(dtype=bool, na_value=False)
+    if filters.end:
+        mask &= (dates <= pd.Timestamp(filters.end)).to_numpy(dtype=bool, na_value=False)
+    if filters.event_types:
+        mask &= events["event_type"].isin(filters.event_types).to_numpy(dtype=bool, na_value=False)
+    if filters.provinces:
+        mask &= events["adm1_pcode"].isin(filters.provinces).to_numpy(dtype=bool, na_value=False)
+    if filters.claim_statuses:
+        mask &= events["claim_status"].isin(filters.claim_statuses).to_numpy(dtype=bool, na_value=False)
+    if filters.exact_only:
+        mask &= events["geo_precision"].fillna(99).le(PRECISION_DISTRICT).to_numpy(dtype=bool, na_value=False)
+    return mask
+
+
 def apply_filters(events: pd.DataFrame, filters: Filters, *, include_aggregates: bool = False) -> pd.DataFrame:
     """Return the events that pass ``filters`` (a new frame; the input is not modified).
 
@@ -176,25 +220,11 @@ def apply_filters(events: pd.DataFrame, filters: Filters, *, include_aggregates:
     >>> set(nrf["group"]) == {"NRF"}
     True
     """
-    mask = pd.Series(True, index=events.index)
-    if not include_aggregates:
-        mask &= ~aggregate_mask(events)
-    if filters.groups:
-        mask &= events["group"].isin(filters.groups)
-    dates = events["event_date"]
-    if filters.start:
-        mask &= dates >= pd.Timestamp(filters.start)
-    if filters.end:
-        mask &= dates <= pd.Timestamp(filters.end)
-    if filters.event_types:
-        mask &= events["event_type"].isin(filters.event_types)
-    if filters.provinces:
-        mask &= events["adm1_pcode"].isin(filters.provinces)
-    if filters.claim_statuses:
-        mask &= events["claim_status"].isin(filters.claim_statuses)
-    if filters.exact_only:
-        mask &= events["geo_precision"].fillna(99).le(PRECISION_DISTRICT)
-    return events.loc[mask.to_numpy()].copy()
+    keep = filter_mask(events, filters, include_aggregates=include_aggregates)
+    if keep.all():
+        # Copy-on-write (pandas 3): a shallow copy is a new frame that never changes the input, at no cost.
+        return events.copy(deep=False)
+    return events.loc[keep]
 
 
 def summarize(events: pd.DataFrame, *, filters: Filters | None = None) -> dict[str, object]:
@@ -254,21 +284,35 @@ def summarize(events: pd.DataFrame, *, filters: Filters | None = None) -> dict[s
     }
 
 
-def headline(summary: dict[str, object]) -> str:
-    """The one-line headline over the map, from :func:`summarize`'s output, e.g.
-    ``"412 events · 19 provinces · 57 districts · 633 reported fatalities · 2024-03-01 – 2025-03-31"``.
+#: What joins the parts of :func:`headline`.
+HEADLINE_SEPARATOR = " · "
+
+
+def headline_parts(summary: dict[str, object]) -> list[str]:
+    """The parts of :func:`headline` (a page may keep each part on one line and wrap between them).
+
+    Examples
+    --------
+    >>> headline_parts({"events": 1, "provinces": 1, "districts": 0, "fatalities": 2,
+    ...     "start": "2024-03-01", "end": "2025-03-31"})
+    ['1 event', '1 province', '0 districts', '2 reported fatalities', '2024-03-01 – 2025-03-31']
     """
     start, end = summary["start"] or "–", summary["end"] or "–"
 
     def n(value: object, word: str) -> str:
         return f"{value:,} {word if value != 1 else word.rstrip('s')}"
 
-    return " · ".join(
-        [
-            n(summary["events"], "events"),
-            n(summary["provinces"], "provinces"),
-            n(summary["districts"], "districts"),
-            f"{summary['fatalities']:,} reported fatalities",
-            f"{start} – {end}",
-        ]
-    )
+    return [
+        n(summary["events"], "events"),
+        n(summary["provinces"], "provinces"),
+        n(summary["districts"], "districts"),
+        f"{summary['fatalities']:,} reported fatalities",
+        f"{start} – {end}",
+    ]
+
+
+def headline(summary: dict[str, object]) -> str:
+    """The one-line headline over the map, from :func:`summarize`'s output, e.g.
+    ``"412 events · 19 provinces · 57 districts · 633 reported fatalities · 2024-03-01 – 2025-03-31"``.
+    """
+    return HEADLINE_SEPARATOR.join(headline_parts(summary))

@@ -1,37 +1,43 @@
 """folium maps of events: province outlines, districts shaded by events or fatalities, event points.
 
-Pure builders: a frame goes in, a :class:`folium.Map` comes out; the pages
-render it with ``st_folium``. Every map goes through :func:`finalize`, which
-points its scripts at the vendored copies (:func:`geo.assets.localize`), so a
-map with ``basemap="none"`` needs no network at all.
+The Map page's map comes in two parts, so a filter change sends only what changed:
 
-What is drawn, and how:
+- :func:`base_map`, the same for every filter: the basemap, our browser code
+  (``geo/web/afgmap.js``) and the display boundaries, both published as
+  content-addressed files under ``/app/static/generated/`` (:func:`publish_map_assets`),
+  fetched once and then kept by the browser;
+- :func:`event_layer_data`, the selection: per-district counts (the shading),
+  per-province counts of events known only to province level, the event points
+  as one compact integer stream, popups, the legend. The page hands it to
+  ``st_folium(feature_group_to_add=event_layer(data))``, which applies it to the
+  map in place (``AfgMap.update`` in the browser) instead of rebuilding it.
 
-- provinces: outlines with their names (label and tooltip);
-- districts: shaded by the number of filtered events (or reported
-  fatalities), with a legend;
-- events placed to a named place or a district (``geo_precision`` 1 or 2,
-  with coordinates): points coloured by group, clustered when many. Up to
-  :data:`geo.settings.MAP_LIGHT_THRESHOLD` events, each point carries its own
-  popup. Above it (the *light mode*) identical places are merged, the points
-  travel as one compact integer array, and a point's popup shows how many
-  events of which group are there; the page lists those events on click
-  (``st_folium``'s ``last_object_clicked`` is the point's exact coordinates);
-- events known only to province level are never drawn as points: their
-  province gets a dashed outline and a count, and the legend says so.
+In the browser the points are drawn on one canvas and clustered per zoom level
+on a grid (60 px cells): a cluster is a ring coloured by its groups with the
+event count; stacked events at one place are a disc with their count; a single
+event is a 12 px dot. Clicking a cluster zooms in; clicking a place opens its
+popup (every event with its date precision and what the point stands for, up
+to :data:`geo.settings.MAP_LIGHT_THRESHOLD` drawable events; above, counts per
+group) and reports the place's exact coordinates to the page, which lists its
+events below the map. Events known only to province level are never drawn as
+points: their count sits under the province's name, and its outline is dashed.
 
-Every string that came from a report is HTML-escaped (:func:`escape_text`)
-before it reaches the page, and travels as a JSON string, never as markup
-inside a script.
+:func:`build_event_map` puts both parts in one folium map (a saved HTML file,
+tests). Every string that came from a report is HTML-escaped
+(:func:`escape_text`) before it reaches the page, and travels as a JSON string,
+never as markup inside a script.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import html
 import json
 import math
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,15 +47,16 @@ import pandas as pd
 from branca.element import CssLink, Element, JavascriptLink, MacroElement
 from folium.elements import ElementAddToElement, JSCSSMixin
 from folium.map import Layer
-from folium.plugins import MarkerCluster
 from folium.template import Template
 
 from geo import settings
 from geo.aggregate import aggregate_by_district, aggregate_by_province
-from geo.assets import localize
+from geo.assets import localize, publish_file
+from geo.display import common_name, date_label, placement_label, unit_label
 from geo.errors import InputError
+from geo.filters import Filters, filter_mask, summarize
 from geo.groups import GROUP_COLORS, GROUP_LABELS, GROUPS
-from geo.schema import PRECISION_PROVINCE
+from geo.schema import PRECISION_PROVINCE, aggregate_mask
 
 #: Initial view: the centre of Afghanistan and the country's bounding box (lat, lon).
 AFG_CENTER: tuple[float, float] = (34.0, 66.0)
@@ -68,12 +75,24 @@ METRICS: dict[str, str] = {"events": "Events per district", "fatalities": "Repor
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 
+#: What the map says when the OpenStreetMap tiles do not load (no network): it then drops them.
+OFFLINE_NOTICE = (
+    "<b>No network:</b> the OpenStreetMap tiles could not be loaded, so the map switched to "
+    "<b>No basemap</b>. Boundaries and events are all here."
+)
+
+#: Milliseconds the browser waits for a first tile before it switches to no basemap.
+TILE_TIMEOUT_MS = 8000
+
+#: What the map says over an empty selection.
+EMPTY_NOTICE = "<b>No events match these filters.</b> Widen the filters in the sidebar (or reset them)."
+
 #: Decimals of the boundary coordinates sent to the browser (1e-4 degree is about 10 m,
 #: finer than the 0.001 degree simplification of the display boundaries).
 BOUNDARY_DECIMALS = 4
 
-#: Decimals of point coordinates in the light mode (1e-5 degree is about 1 m, so a
-#: clicked point still matches its events' own coordinates).
+#: Decimals of point coordinates (1e-5 degree is about 1 m, so a clicked place
+#: still matches its events' own coordinates).
 POINT_DECIMALS = 5
 
 #: Sequential colours of the district shading (ColorBrewer YlOrRd, light to dark).
@@ -86,8 +105,15 @@ DISTRICT_LINE = "#8c8c8c"
 #: Layer names, as the layer control shows them.
 LAYER_PROVINCES = "Province outlines"
 LAYER_DISTRICTS = "Districts shaded"
-LAYER_PROVINCE_LEVEL = "Events known only to province level"
 LAYER_EVENTS = "Events (points)"
+
+#: The browser side of the event map (our code; published next to the boundaries).
+MAP_SCRIPT = Path(__file__).with_name("web") / "afgmap.js"
+
+#: The folium scripts and stylesheets the event map needs (folium's map also links jQuery,
+#: Bootstrap and Font Awesome, which it does not use: four fewer files for the browser to load).
+_MAP_JS = ("leaflet",)
+_MAP_CSS = ("leaflet_css",)
 
 
 # --------------------------------------------------------------------------- escaping
@@ -127,12 +153,16 @@ _URL_BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 POPUP_COLUMNS: tuple[str, ...] = (
     "event_id",
     "event_date",
+    "date_precision",
     "group",
     "actor1",
     "actor2",
     "location",
+    "adm1_pcode",
     "admin1",
+    "adm2_pcode",
     "admin2",
+    "geo_precision",
     "fatalities",
     "claim_status",
     "source_url",
@@ -414,120 +444,142 @@ def _ring_deltas(geom: Any, scale: int) -> list[list[np.ndarray]]:
     return out
 
 
-class EventPoints(_RenderOnce, JSCSSMixin, Layer):
-    """Event points coloured by group, in a marker cluster when many; popups as JSON strings.
-
-    ``points`` is an (n, 4) integer array ``lat*scale, lon*scale, group index, count``
-    (kept as ``self.points``), sent as :func:`encode_varints` of the row-wise
-    deltas of lat and lon;
-    ``popups`` (optional) holds one escaped HTML string per point. Without
-    popups, a point's popup is built in the browser from its count and group.
-    """
-
-    default_js = list(MarkerCluster.default_js)
-    default_css = list(MarkerCluster.default_css)
+class _EventMapInit(_RenderOnce, JSCSSMixin, MacroElement):
+    """Loads our browser code and the boundaries (cached static files) and sets the map up (``AfgMap.init``)."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = (function () {
-            {{ this.js_decoder }}
-            var scale = {{ this.scale }}, pts = afgVarints({{ this.points_json }}), popups = {{ this.popups_json }};
-            var groups = {{ this.groups_json }}, colors = {{ this.colors_json }};
-            var layer = {% if this.cluster %}L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 50}){% else %}L.featureGroup(){% endif %};
-            var icons = colors.map(function (c) {
-                return L.divIcon({className: "afg-point", iconSize: [12, 12],
-                    html: '<span style="display:block;width:12px;height:12px;border-radius:6px;border:1px solid #fff;background:' + c + '"></span>'});
-            });
-            var markers = [], lat = 0, lon = 0;
-            for (var i = 0; i < pts.length; i += 4) {
-                lat += pts[i]; lon += pts[i + 1];
-                var k = i / 4, g = pts[i + 2], n = pts[i + 3];
-                var m = L.marker([lat / scale, lon / scale], {icon: icons[g], title: groups[g] + (n > 1 ? " (" + n + " events)" : "")});
-                if (popups) {
-                    m.bindPopup(popups[k], {maxWidth: 320});
-                } else {
-                    m.bindPopup("<b>" + n + " event" + (n === 1 ? "" : "s") + " here</b><br>" + groups[g] +
-                        "<br><i>The events at this place are listed below the map.</i>");
-                }
-                markers.push(m);
-            }
-            layer.addLayers ? layer.addLayers(markers) : markers.forEach(function (m) { m.addTo(layer); });
-            return layer;
-        })();
+            AfgMap.init({{ this._parent.get_name() }}, {{ this.config_json }});
         {% endmacro %}
         """
     )
 
-    def __init__(
-        self,
-        points: np.ndarray,
-        *,
-        popups: list[str] | None,
-        name: str = LAYER_EVENTS,
-        decimals: int = POINT_DECIMALS,
-        cluster: bool = True,
-    ):
-        super().__init__(name=name, overlay=True, control=True, show=True)
-        self._name = "EventPoints"
-        self.scale = 10**decimals
-        self.points = np.asarray(points, dtype=np.int64).reshape(-1, 4)
-        wire = self.points.copy()
-        # Coordinates as deltas from the previous point (sorted by latitude): small numbers, few characters.
-        wire[:, :2] = np.diff(self.points[:, :2], axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-        self.points_json = _json(encode_varints(wire))
-        self.js_decoder = _JS_DECODE_VARINTS
-        self.popups_json = _json(popups) if popups is not None else "null"
-        self.groups_json = _json([escape_text(f"{g}: {GROUP_LABELS[g]}") for g in GROUPS])
-        self.colors_json = _json([GROUP_COLORS[g] for g in GROUPS])
-        self.cluster = cluster
-
-
-class Legend(_RenderOnce, MacroElement):
-    """A legend control (bottom right) from escaped HTML."""
-
-    _template = Template(
-        """
-        {% macro header(this, kwargs) %}
-        <style>
-            .afg-legend {background: rgba(255,255,255,0.92); padding: 6px 8px; font: 12px/1.35 sans-serif;
-                         border-radius: 4px; box-shadow: 0 0 6px rgba(0,0,0,0.3); max-width: 260px;}
-            .afg-legend .sw {display: inline-block; width: 14px; height: 10px; margin-right: 4px;
-                             border: 1px solid #999; vertical-align: middle;}
-            .afg-legend .dot {display: inline-block; width: 10px; height: 10px; border-radius: 5px;
-                              margin-right: 4px; vertical-align: middle; border: 1px solid #fff;}
-            .afg-label {font: 11px sans-serif; color: #222; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff;
-                        transform: translate(-50%, -50%); pointer-events: none;}
-            .afg-label-count {font-weight: bold; color: #5a2d82;}
-            .afg-popup-list {max-height: 320px; overflow-y: auto; padding-right: 4px;}
-            .afg-popup-list hr {margin: 4px 0;}
-        </style>
-        {% endmacro %}
-        {% macro script(this, kwargs) %}
-            (function () {
-                var legend = L.control({position: "bottomright"});
-                legend.onAdd = function () {
-                    var div = L.DomUtil.create("div", "afg-legend");
-                    div.innerHTML = {{ this.html_json }};
-                    L.DomEvent.disableClickPropagation(div);
-                    return div;
-                };
-                legend.addTo({{ this._parent.get_name() }});
-            })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, html_text: str):
+    # A JSCSSMixin: streamlit-folium loads the scripts of those elements only (in tree order, after Leaflet).
+    def __init__(self, assets: MapAssets, config: dict[str, Any]):
         super().__init__()
-        self._name = "Legend"
-        self.html_json = _json(html_text)
+        self._name = "AfgMapInit"
+        self.default_js = [("afgmap", assets.script_url), ("afg_boundaries", assets.boundaries_url)]
+        self.config_json = _json(config)
+
+
+class _EventData(_RenderOnce, MacroElement):
+    """The selection's part of the map (:func:`event_layer_data`), applied with ``AfgMap.update``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            AfgMap.update({{ this.data_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict[str, Any] | str):
+        super().__init__()
+        self._name = "AfgMapData"
+        self.data_json = data if isinstance(data, str) else layer_json(data)
+
+
+# --------------------------------------------------------------------------- static files
+
+
+@dataclasses.dataclass(frozen=True)
+class MapAssets:
+    """Where the browser finds the event map's browser code and display boundaries (content-addressed URLs)."""
+
+    script_url: str
+    boundaries_url: str
+
+
+def boundaries_payload(provinces: Any, districts: Any, *, decimals: int = BOUNDARY_DECIMALS) -> dict[str, Any]:
+    """The display boundaries as the browser side reads them (``window.AFG_BOUNDARIES``).
+
+    Rings travel as :func:`encode_varints` of quantized coordinate deltas.
+    Provinces carry their label point, short name (``n``, e.g. ``Herat``), full
+    name (``t``, :func:`geo.display.unit_label`, e.g. ``Herat (Hirat)``) and area
+    (labels of larger provinces win when labels would overlap); districts their
+    full name and their province's. Every name is escaped.
+
+    Raises
+    ------
+    InputError
+        Boundaries without ``pcode``, ``name_en`` or ``geometry``.
+
+    Examples
+    --------
+    >>> from geo.boundaries import load_districts, load_provinces
+    >>> data = boundaries_payload(load_provinces(simplified=True), load_districts(simplified=True))
+    >>> len(data["provinces"]), len(data["districts"])
+    (34, 399)
+    >>> next(p["t"] for p in data["provinces"] if p["p"] == "AF32")
+    'Herat (Hirat)'
+    """
+    for label, frame in (("provinces", provinces), ("districts", districts)):
+        missing = [c for c in ("pcode", "name_en", "geometry") if c not in frame.columns]
+        if missing:
+            raise InputError(f"{label} boundaries lack column(s) {missing}", field=missing[0])
+    scale = 10**decimals
+    full_names = {p: unit_label(p, n) for p, n in zip(provinces["pcode"], provinces["name_en"], strict=True)}
+    shapes: list[list[list[np.ndarray]]] = []
+    items: list[dict[str, Any]] = []
+    for pcode, name, geom in zip(provinces["pcode"], provinces["name_en"], provinces.geometry, strict=True):
+        point = geom.representative_point()
+        items.append(
+            {
+                "p": str(pcode),
+                "n": escape_text(common_name(pcode, name)),
+                "t": escape_text(full_names[pcode]),
+                "l": [round(point.y, decimals), round(point.x, decimals)],
+                "a": round(float(geom.area), 4),
+            }
+        )
+        shapes.append(_ring_deltas(geom, scale))
+    parents = districts["adm1_pcode"] if "adm1_pcode" in districts.columns else districts["pcode"].str[:4]
+    for pcode, name, parent, geom in zip(
+        districts["pcode"], districts["name_en"], parents, districts.geometry, strict=True
+    ):
+        items.append(
+            {
+                "p": str(pcode),
+                "n": escape_text(unit_label(pcode, name)),
+                "pn": escape_text(full_names.get(parent, parent)),
+            }
+        )
+        shapes.append(_ring_deltas(geom, scale))
+    flat = [ring for shape in shapes for poly in shape for ring in poly]
+    texts = iter(encode_varint_groups(np.concatenate(flat) if flat else [], [r.size for r in flat]))
+    for item, shape in zip(items, shapes, strict=True):
+        item["g"] = [[next(texts) for _ in poly] for poly in shape]
+    n_prov = len(provinces)
+    return {"scale": scale, "provinces": items[:n_prov], "districts": items[n_prov:]}
+
+
+def publish_map_assets(provinces: Any, districts: Any) -> MapAssets:
+    """Write the browser code and the display boundaries to ``static/generated/`` (once); return their URLs.
+
+    The file names carry a hash of their content, so a URL never changes meaning
+    and the browser may keep the files: a filter change, a click or the next
+    visit loads neither again (see :func:`geo.assets.publish_file` for the caching).
+
+    Examples
+    --------
+    >>> from geo.boundaries import load_districts, load_provinces
+    >>> assets = publish_map_assets(load_provinces(simplified=True), load_districts(simplified=True))
+    >>> assets.boundaries_url.startswith("/app/static/generated/afg-boundaries-")
+    True
+    """
+    script = publish_file("afgmap", MAP_SCRIPT.read_bytes(), suffix=".js")
+    payload = boundaries_payload(provinces, districts)
+    boundaries = publish_file(
+        "afg-boundaries", ("window.AFG_BOUNDARIES=" + _json(payload) + ";\n").encode("utf-8"), suffix=".js"
+    )
+    return MapAssets(script_url=script, boundaries_url=boundaries)
 
 
 # --------------------------------------------------------------------------- builders
 
 
-def new_map(*, basemap: str = "osm") -> folium.Map:
+def new_map(*, basemap: str = "osm", fit: bool = True) -> folium.Map:
     """An empty map of Afghanistan, its scripts served locally.
 
     Parameters
@@ -535,6 +587,9 @@ def new_map(*, basemap: str = "osm") -> folium.Map:
     basemap : {"osm", "none"}, default "osm"
         OpenStreetMap tiles (with their attribution), or no tile layer at all
         (works offline).
+    fit : bool, default True
+        Fit the country's bounding box when the map loads (the event map fits
+        it itself, once its frame has its final size).
 
     Returns
     -------
@@ -551,8 +606,8 @@ def new_map(*, basemap: str = "osm") -> folium.Map:
 
     Examples
     --------
-    >>> m = new_map(basemap="none")  # doctest: +SKIP
-    >>> "tile.openstreetmap.org" in m.get_root().render()  # doctest: +SKIP
+    >>> m = new_map(basemap="none")
+    >>> "tile.openstreetmap.org" in m.get_root().render()
     False
     """
     if basemap not in BASEMAPS:
@@ -562,22 +617,24 @@ def new_map(*, basemap: str = "osm") -> folium.Map:
         zoom_start=6,
         tiles=None,
         control_scale=True,
-        # Leaflet's own zoom limits (folium's min_zoom/max_zoom only reach tile layers);
-        # the marker cluster needs a maxZoom on the map even without tiles.
+        # Leaflet's own zoom limits (folium's min_zoom/max_zoom only reach tile layers).
         minZoom=4,
         maxZoom=MAX_ZOOM,
+        # Half zoom steps: the country fills a phone's width as well as a desktop's.
+        zoomSnap=0.5,
     )
     if basemap == "osm":
         folium.TileLayer(
             OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=MAX_ZOOM, control=False
         ).add_to(m)
     _Attribution(settings.ATTRIBUTION).add_to(m)
-    m.fit_bounds([list(AFG_BOUNDS[0]), list(AFG_BOUNDS[1])])
+    if fit:
+        m.fit_bounds([list(AFG_BOUNDS[0]), list(AFG_BOUNDS[1])])
     return localize(m)
 
 
 def finalize(m: folium.Map) -> folium.Map:
-    """What every map needs before it is rendered: a layer control (once) and local scripts.
+    """What every map needs before it is rendered: a layer control (once, collapsed) and local scripts.
 
     Call it last, after every layer and plugin was added: it localizes the
     scripts of everything in the map (:func:`geo.assets.localize`).
@@ -590,8 +647,108 @@ def finalize(m: folium.Map) -> folium.Map:
     has_control = any(isinstance(c, folium.LayerControl) for c in m._children.values())
     has_layers = any(isinstance(c, Layer) and c.control for c in m._children.values())
     if has_layers and not has_control:
-        folium.LayerControl(collapsed=False, position="topright").add_to(m)
+        folium.LayerControl(collapsed=True, position="topright").add_to(m)
     return localize(m)
+
+
+def base_map(assets: MapAssets, *, basemap: str = "osm") -> folium.Map:
+    """The part of the event map that no filter changes: basemap, boundaries, empty event layer, controls.
+
+    Its script is a few kilobytes and the same for every selection, so
+    ``st_folium`` keeps the map (and where the user panned it) when the
+    filters change; the selection comes with :func:`event_layer`.
+
+    Parameters
+    ----------
+    assets : MapAssets
+        From :func:`publish_map_assets`.
+    basemap : {"osm", "none"}, default "osm"
+        See :func:`new_map`. With ``"osm"``, the browser drops the tiles and says
+        so when none loads (no network).
+
+    Examples
+    --------
+    >>> m = base_map(MapAssets("/app/static/generated/a.js", "/app/static/generated/b.js"), basemap="none")
+    >>> [url for _, url in m.default_js]
+    ['/app/static/vendor/leaflet@1.9.3/dist/leaflet.js']
+    """
+    m = new_map(basemap=basemap, fit=False)  # AfgMap.init fits the country, without an animation
+    # Only Leaflet: the map uses none of folium's jQuery, Bootstrap or marker icon files.
+    m.default_js = [(name, url) for name, url in m.default_js if name in _MAP_JS]
+    m.default_css = [(name, url) for name, url in m.default_css if name in _MAP_CSS]
+    config = {
+        "maxZoom": MAX_ZOOM,
+        "bounds": [list(AFG_BOUNDS[0]), list(AFG_BOUNDS[1])],
+        "layers": {"districts": LAYER_DISTRICTS, "provinces": LAYER_PROVINCES, "events": LAYER_EVENTS},
+        "offlineNotice": OFFLINE_NOTICE,
+        "tileTimeoutMs": TILE_TIMEOUT_MS,
+    }
+    _EventMapInit(assets, config).add_to(m)
+    return localize(m)
+
+
+def layer_json(data: dict[str, Any]) -> str:
+    """:func:`event_layer_data` as the JSON the browser reads (safe inside a ``<script>``)."""
+    return _json(data)
+
+
+def event_layer(data: dict[str, Any] | str) -> folium.FeatureGroup:
+    """The selection (:func:`event_layer_data`, or its :func:`layer_json`) as a folium layer for
+    ``st_folium(feature_group_to_add=...)``, which applies it to the map in place (``AfgMap.update``)."""
+    group = folium.FeatureGroup(name="selection", control=False)
+    _EventData(data).add_to(group)
+    return group
+
+
+def build_event_map(
+    events: pd.DataFrame,
+    *,
+    provinces: Any,
+    districts: Any,
+    metric: str = "events",
+    basemap: str = "osm",
+    max_points: int | None = None,
+) -> folium.Map:
+    """The whole event map in one folium map: :func:`base_map` with :func:`event_layer_data` applied.
+
+    For a saved HTML file or a test; the Map page sends the two parts apart.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        Events already filtered (:func:`geo.filters.apply_filters`); not modified.
+    provinces, districts : geopandas.GeoDataFrame
+        The simplified boundaries (``load_provinces(simplified=True)``, ``load_districts(simplified=True)``).
+    metric : {"events", "fatalities"}, default "events"
+        What the district shading counts.
+    basemap : {"osm", "none"}, default "osm"
+        See :func:`new_map`.
+    max_points : int, optional
+        See :func:`event_layer_data` (``max_popups``).
+
+    Raises
+    ------
+    InputError
+        For an unknown metric or basemap, or boundaries without ``pcode``/``name_en``/``geometry``.
+
+    Examples
+    --------
+    >>> from geo.boundaries import load_districts, load_provinces
+    >>> from geo.events import load_events
+    >>> from geo.filters import Filters, apply_filters
+    >>> events = apply_filters(load_events(), Filters(groups=("NRF",)))
+    >>> m = build_event_map(events, provinces=load_provinces(simplified=True),
+    ...     districts=load_districts(simplified=True), basemap="none")
+    >>> "AfgMap.update(" in m.get_root().render()
+    True
+    """
+    data = event_layer_data(events, metric=metric, max_popups=max_points)
+    m = base_map(publish_map_assets(provinces, districts), basemap=basemap)
+    _EventData(data).add_to(m)
+    return localize(m)
+
+
+# --------------------------------------------------------------------------- the selection
 
 
 def _bins(values: Sequence[float]) -> list[float]:
@@ -618,6 +775,7 @@ def _bins(values: Sequence[float]) -> list[float]:
 
 
 def _shade(value: float, bins: list[float]) -> str | None:
+    """The fill of a district with ``value`` (None: not shaded). The browser applies the same rule (``shade``)."""
     if not value or value <= 0:
         return None
     pos = 0
@@ -627,29 +785,32 @@ def _shade(value: float, bins: list[float]) -> str | None:
     return SHADE_COLORS[min(pos, len(SHADE_COLORS) - 1)] if len(bins) > 1 else SHADE_COLORS[3]
 
 
-def _drawable(events: pd.DataFrame) -> pd.Series:
+def drawable_mask(events: pd.DataFrame) -> np.ndarray:
     """Events drawn as points: coordinates present, placed to a district, not province-level precision."""
     lat = pd.to_numeric(events["latitude"], errors="coerce")
     lon = pd.to_numeric(events["longitude"], errors="coerce")
     adm2 = events["adm2_pcode"].fillna("").astype(str)
     prec = pd.to_numeric(events["geo_precision"], errors="coerce")
-    return lat.notna() & lon.notna() & (adm2 != "") & (prec.fillna(0) != PRECISION_PROVINCE)
+    return (lat.notna() & lon.notna() & (adm2 != "") & (prec.fillna(0) != PRECISION_PROVINCE)).to_numpy()
 
 
 def event_popup_html(row: pd.Series | dict[str, Any]) -> str:
-    """The popup of one event: date, group, target, place as reported, district and province,
-    fatalities, claim status and source link. Every value is escaped; the link only for http(s).
+    """The popup of one event: date with its precision, group, target, place as reported, district and
+    province with what the point stands for, fatalities, claim status and source link.
+    Every value is escaped; the link only for http(s).
 
     Examples
     --------
-    >>> html_text = event_popup_html({"event_date": "2024-03-02", "group": "NRF", "location": "<b>x</b>",
-    ...     "source_url": "javascript:alert(1)"})
+    >>> html_text = event_popup_html({"event_date": "2024-03-01", "date_precision": "month", "group": "NRF",
+    ...     "location": "<b>x</b>", "geo_precision": 2, "source_url": "javascript:alert(1)"})
     >>> "&lt;b&gt;x&lt;/b&gt;" in html_text and "javascript:" not in html_text
+    True
+    >>> "Mar 2024 (month)" in html_text and "placed at district centre" in html_text
     True
     """
     get = row.get
     date = get("event_date")
-    date_text = date.date().isoformat() if isinstance(date, pd.Timestamp) else date
+    date_text = date_label(date.date().isoformat() if isinstance(date, pd.Timestamp) else date, get("date_precision"))
     group = str(get("group") or "")
     color = GROUP_COLORS.get(group, GROUP_COLORS["Unknown"])
     fat = get("fatalities")
@@ -658,7 +819,11 @@ def event_popup_html(row: pd.Series | dict[str, Any]) -> str:
         if fat is None or fat is pd.NA or (isinstance(fat, float) and math.isnan(fat))
         else escape_text(fat)
     )
-    place = ", ".join(x for x in (escape_text(get("admin2")), escape_text(get("admin1"))) if x)
+    district = get("admin2")
+    province = get("admin1")
+    district_text = unit_label(str(get("adm2_pcode") or ""), str(district)) if _present(district) else ""
+    province_text = unit_label(str(get("adm1_pcode") or ""), str(province)) if _present(province) else ""
+    place = ", ".join(escape_text(x) for x in (district_text, province_text) if x)
     url = safe_url(get("source_url"))
     source_name = escape_text(get("source") or (urlsplit(url).netloc if url else ""))
     if url:
@@ -671,7 +836,7 @@ def event_popup_html(row: pd.Series | dict[str, Any]) -> str:
         + (f" ({actor})" if actor and actor != escape_text(GROUP_LABELS.get(group, "")) else ""),
         f"Target: {escape_text(get('actor2')) or '–'}",
         f"Place as reported: {escape_text(get('location')) or '–'}",
-        f"District, province: {place or '–'}",
+        f"District, province: {place or '–'} · <i>{escape_text(placement_label(get('geo_precision')))}</i>",
         f"Reported fatalities: {fat_text}",
         f"Claim: {escape_text(get('claim_status')) or '–'}",
         f"Source: {link}",
@@ -682,8 +847,27 @@ def event_popup_html(row: pd.Series | dict[str, Any]) -> str:
     return '<div class="afg-popup">' + "<br>".join(lines) + "</div>"
 
 
-def _point_array(events: pd.DataFrame, *, decimals: int, merge: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Integer points ``lat, lon, group index, count`` sorted by latitude, and the row positions (no merge)."""
+def _present(value: object) -> bool:
+    return not (value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or value == "")
+
+
+def point_rows(events: pd.DataFrame, *, decimals: int = POINT_DECIMALS) -> tuple[np.ndarray, np.ndarray]:
+    """The drawable events as integer rows ``lat, lon, group index, count``, one per distinct (place, group).
+
+    Rows are sorted by place (latitude, then longitude) then group, so the rows
+    of one place are consecutive. Also returns, for each event given, the index
+    of its place (in the order of the rows' places).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"latitude": [34.5, 34.5, 34.5, 31.0], "longitude": [69.2, 69.2, 69.2, 65.7],
+    ...     "group": ["NRF", "NRF", "AFF", "NRF"]})
+    >>> rows, place = point_rows(frame)
+    >>> rows.tolist()
+    [[3100000, 6570000, 0, 1], [3450000, 6920000, 0, 2], [3450000, 6920000, 1, 1]]
+    >>> place.tolist()
+    [1, 1, 1, 0]
+    """
     scale = 10**decimals
     lat = np.round(pd.to_numeric(events["latitude"], errors="coerce").to_numpy(dtype="float64") * scale).astype(
         np.int64
@@ -693,199 +877,230 @@ def _point_array(events: pd.DataFrame, *, decimals: int, merge: bool) -> tuple[n
     )
     codes = {g: i for i, g in enumerate(GROUPS)}
     grp = events["group"].map(codes).fillna(codes["Unknown"]).to_numpy(dtype=np.int64)
-    if merge:
-        # One int64 key per (lat, lon, group), sorted once: much faster than np.unique(axis=0).
-        lat0, lon0 = int(lat.min()), int(lon.min())
-        lon_bits = max(1, int(lon.max() - lon0).bit_length())
-        lat_bits = max(1, int(lat.max() - lat0).bit_length())
-        if lat_bits + lon_bits + 4 <= 62:
-            key = (((lat - lat0) << lon_bits) | (lon - lon0)) << 4 | grp
-            uniq, counts = np.unique(key, return_counts=True)
-            g = uniq & 15
-            rest = uniq >> 4
-            table = np.column_stack([(rest >> lon_bits) + lat0, (rest & ((1 << lon_bits) - 1)) + lon0, g])
-        else:
-            table, counts = np.unique(np.stack([lat, lon, grp], axis=1), axis=0, return_counts=True)
-        return np.column_stack([table, counts]), np.array([], dtype=np.int64)
-    order = np.lexsort((lon, lat))
-    pts = np.column_stack([lat[order], lon[order], grp[order], np.ones(len(order), dtype=np.int64)])
-    return pts, order
+    if len(lat) == 0:
+        return np.zeros((0, 4), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    # One int64 key per (lat, lon) and per (lat, lon, group), sorted once: much faster than np.unique(axis=0).
+    lat0, lon0 = int(lat.min()), int(lon.min())
+    lon_bits = max(1, int(lon.max() - lon0).bit_length())
+    lat_bits = max(1, int(lat.max() - lat0).bit_length())
+    if lat_bits + lon_bits + 4 > 62:
+        raise InputError(
+            f"expected coordinates within a country, got a span of {lat_bits + lon_bits} bits", field="latitude"
+        )
+    place_key = ((lat - lat0) << lon_bits) | (lon - lon0)
+    places, place_of = np.unique(place_key, return_inverse=True)
+    keys, counts = np.unique(place_key << 4 | grp, return_counts=True)
+    rest = keys >> 4
+    rows = np.column_stack([(rest >> lon_bits) + lat0, (rest & ((1 << lon_bits) - 1)) + lon0, keys & 15, counts])
+    return rows.astype(np.int64), place_of.astype(np.int64)
 
 
-def _places_with_popups(points: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """One marker per place (5 decimals) with the popups of all its events, so none hides another.
-
-    The marker takes the colour of the place's most frequent group; its popup
-    lists every event (each with its own group), newest first.
-    """
-    pts, order = _point_array(points, decimals=POINT_DECIMALS, merge=False)
-    records = points[[c for c in POPUP_COLUMNS if c in points.columns]].to_dict(orient="records")
-    html_rows = [event_popup_html(records[i]) for i in order]
-    dates = points["event_date"].to_numpy()[order]
-    new_place = np.r_[True, np.any(pts[1:, :2] != pts[:-1, :2], axis=1)] if len(pts) else np.zeros(0, dtype=bool)
-    starts = np.flatnonzero(new_place)
-    ends = np.r_[starts[1:], len(pts)]
-    merged, popups = [], []
-    for a, b in zip(starts, ends, strict=True):
-        groups = pts[a:b, 2]
-        merged.append([pts[a, 0], pts[a, 1], int(np.bincount(groups).argmax()), b - a])
-        if b - a == 1:
-            popups.append(html_rows[a])
+def _place_popups(points: pd.DataFrame, place_of: np.ndarray, n_places: int) -> list[str]:
+    """One popup per place listing all its events (newest first), so none hides another."""
+    records = points.to_dict(orient="records")
+    html_rows = [event_popup_html(r) for r in records]
+    dates = pd.to_datetime(points["event_date"], errors="coerce").to_numpy()
+    by_place: list[list[int]] = [[] for _ in range(n_places)]
+    for i, p in enumerate(place_of):
+        by_place[p].append(i)
+    popups = []
+    for members in by_place:
+        if len(members) == 1:
+            popups.append(html_rows[members[0]])
             continue
-        dated = sorted((i for i in range(a, b) if not pd.isna(dates[i])), key=lambda i: dates[i], reverse=True)
-        newest_first = dated + [i for i in range(a, b) if pd.isna(dates[i])]
+        dated = sorted((i for i in members if not pd.isna(dates[i])), key=lambda i: dates[i], reverse=True)
+        newest_first = dated + [i for i in members if pd.isna(dates[i])]
         popups.append(
-            f'<div class="afg-popup-list"><b>{b - a} events at this place</b><hr>'
+            f'<div class="afg-popup-list"><b>{len(members)} events at this place</b><hr>'
             + "<hr>".join(html_rows[i] for i in newest_first)
             + "</div>"
         )
-    return np.array(merged, dtype=np.int64).reshape(-1, 4), popups
+    return popups
 
 
-def build_event_map(
+def event_layer_data(
     events: pd.DataFrame,
     *,
-    provinces: Any,
-    districts: Any,
     metric: str = "events",
-    basemap: str = "osm",
-    max_points: int | None = None,
-) -> folium.Map:
-    """The event map: province outlines, shaded districts, event points, province-level marks, legend.
+    max_popups: int | None = None,
+    details: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """The part of the map a selection decides, as JSON-ready data for ``AfgMap.update`` in the browser.
 
     Parameters
     ----------
     events : pandas.DataFrame
         Events already filtered (:func:`geo.filters.apply_filters`); not modified.
-    provinces, districts : geopandas.GeoDataFrame
-        The simplified boundaries (``load_provinces(simplified=True)``, ``load_districts(simplified=True)``).
     metric : {"events", "fatalities"}, default "events"
         What the district shading counts.
-    basemap : {"osm", "none"}, default "osm"
-        See :func:`new_map`.
-    max_points : int, optional
-        Above this many drawable events, use the light mode (merged places,
-        compact array, popups with counts). Default :data:`geo.settings.MAP_LIGHT_THRESHOLD`.
+    max_popups : int, optional
+        Up to this many drawable events, every place's popup lists its events in
+        full; above it, a popup gives the counts per group and the page lists the
+        events of a clicked place. Default :data:`geo.settings.MAP_LIGHT_THRESHOLD`.
+    details : pandas.DataFrame, optional
+        Where the popups' columns (:data:`POPUP_COLUMNS`) are read, by index
+        label, when ``events`` holds only the columns the counts need (see
+        :func:`map_selection`); default ``events`` itself.
 
     Returns
     -------
-    folium.Map
-        Pass it through :func:`finalize` before rendering.
+    dict
+        ``districts`` (P-code → [events, reported fatalities]), ``provinceLevel``
+        (P-code → events known only to province level), ``points`` (the rows of
+        :func:`point_rows` as :func:`encode_varints` of lat/lon deltas, group, count),
+        ``popups`` (one escaped HTML per place, or None), ``bins``, ``shades``,
+        ``legend`` (escaped HTML), ``groups``/``colors`` (by group index),
+        ``emptyNotice``, ``total`` (events drawn), ``version`` (a digest, so the
+        browser can tell a new selection).
 
     Raises
     ------
     InputError
-        For an unknown metric or basemap, or boundaries without ``pcode``/``geometry``.
+        For an unknown metric.
 
     Examples
     --------
-    >>> from geo.boundaries import load_districts, load_provinces
     >>> from geo.events import load_events
     >>> from geo.filters import Filters, apply_filters
-    >>> events = apply_filters(load_events(), Filters(groups=("NRF",)))
-    >>> m = finalize(build_event_map(events, provinces=load_provinces(simplified=True),
-    ...     districts=load_districts(simplified=True), basemap="none"))  # doctest: +SKIP
+    >>> nrf = apply_filters(load_events(), Filters(groups=("NRF",)))
+    >>> data = event_layer_data(nrf)
+    >>> data["total"] == int(drawable_mask(nrf).sum()) and data["groups"][0] == "NRF"
+    True
     """
     if metric not in METRICS:
         raise InputError(f"expected one of {list(METRICS)}, got {metric!r}", field="metric")
-    for label, frame in (("provinces", provinces), ("districts", districts)):
-        missing = [c for c in ("pcode", "name_en", "geometry") if c not in frame.columns]
-        if missing:
-            raise InputError(f"{label} boundaries lack column(s) {missing}", field=missing[0])
-    threshold = settings.MAP_LIGHT_THRESHOLD if max_points is None else int(max_points)
-
-    m = new_map(basemap=basemap)
+    threshold = settings.MAP_LIGHT_THRESHOLD if max_popups is None else int(max_popups)
     by_district = aggregate_by_district(events)
     by_province = aggregate_by_province(events)
-    province_names = dict(zip(provinces["pcode"], provinces["name_en"], strict=True))
-
-    # Districts shaded by the metric.
-    values = dict(zip(by_district["adm2_pcode"], by_district[metric], strict=True))
-    other = "fatalities" if metric == "events" else "events"
-    others = dict(zip(by_district["adm2_pcode"], by_district[other], strict=True))
-    bins = _bins(list(values.values()))
-    district_features = []
-    for pcode, name, adm1, geom in zip(
-        districts["pcode"],
-        districts["name_en"],
-        districts.get("adm1_pcode", districts["pcode"].str[:4]),
-        districts.geometry,
-        strict=True,
-    ):
-        value = int(values.get(pcode, 0))
-        fill = _shade(value, bins)
-        style = {
-            "color": DISTRICT_LINE,
-            "weight": 0.6,
-            "fillColor": fill or "#ffffff",
-            "fillOpacity": 0.7 if fill else 0.0,
-        }
-        n_events = value if metric == "events" else int(others.get(pcode, 0))
-        n_fat = value if metric == "fatalities" else int(others.get(pcode, 0))
-        tip = (
-            f"<b>{escape_text(name)}</b> ({escape_text(province_names.get(adm1, adm1))})<br>"
-            f"{n_events:,} event{'s' if n_events != 1 else ''} · {n_fat:,} reported fatalities"
-        )
-        district_features.append((geom, style, tip, None))
-    CompactPolygons(district_features, name=LAYER_DISTRICTS).add_to(m)
-
-    # Province outlines with names.
-    prov_features = []
-    for name, geom in zip(provinces["name_en"], provinces.geometry, strict=True):
-        point = geom.representative_point()
-        style = {"color": PROVINCE_LINE, "weight": 1.4, "fill": False}
-        prov_features.append(
-            (geom, style, f"<b>{escape_text(name)}</b> province", (escape_text(name), point.y, point.x))
-        )
-    CompactPolygons(prov_features, name=LAYER_PROVINCES).add_to(m)
-
-    # Events known only to province level: dashed province outline with a count, never a point.
-    level_counts = dict(zip(by_province["adm1_pcode"], by_province["province_level_events"], strict=True))
-    level_features = []
-    geoms = dict(zip(provinces["pcode"], provinces.geometry, strict=True))
-    for pcode, count in sorted(level_counts.items()):
-        if count <= 0 or pcode not in geoms:
-            continue
-        geom = geoms[pcode]
-        point = geom.representative_point()
-        style = {"color": "#5a2d82", "weight": 2.5, "dashArray": "6 5", "fillColor": "#5a2d82", "fillOpacity": 0.08}
-        name = escape_text(province_names.get(pcode, pcode))
-        tip = (
-            f"<b>{name}</b>: {int(count):,} event{'s' if count != 1 else ''} known only to province level "
-            "(not drawn as points)"
-        )
-        label = (f'<span class="afg-label-count">{int(count):,} in province</span>', point.y - 0.12, point.x)
-        level_features.append((geom, style, tip, label))
-    if level_features:
-        CompactPolygons(level_features, name=LAYER_PROVINCE_LEVEL).add_to(m)
-
-    # Event points.
-    drawable = _drawable(events)
-    points = events.loc[drawable.to_numpy()]
-    light = len(points) > threshold
-    if len(points):
-        if light:
-            pts, _ = _point_array(points, decimals=POINT_DECIMALS, merge=True)
-            EventPoints(pts, popups=None, cluster=True).add_to(m)
-        else:
-            pts, popups = _places_with_popups(points)
-            EventPoints(pts, popups=popups, cluster=len(points) > 50).add_to(m)
-
-    present_groups = set(points["group"].astype(str).unique())
-    Legend(
-        _legend_html(
+    districts = {
+        str(p): [int(e), int(f)]
+        for p, e, f in zip(by_district["adm2_pcode"], by_district["events"], by_district["fatalities"], strict=True)
+    }
+    level = {
+        str(p): int(n)
+        for p, n in zip(by_province["adm1_pcode"], by_province["province_level_events"], strict=True)
+        if n > 0
+    }
+    bins = _bins(list(by_district[metric]))
+    drawable = drawable_mask(events)
+    light = int(drawable.sum()) > threshold
+    points = events.loc[drawable, ["latitude", "longitude", "group"]]
+    if not light:
+        source = events if details is None else details
+        extra = [c for c in POPUP_COLUMNS if c in source.columns and c not in points.columns]
+        points = pd.concat([points, source.loc[points.index, extra]], axis=1)
+    rows, place_of = point_rows(points)
+    wire = rows.copy()
+    # Coordinates as deltas from the previous row (sorted by place): small numbers, few characters.
+    wire[:, :2] = np.diff(rows[:, :2], axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    popups = None if light or not len(rows) else _place_popups(points, place_of, int(place_of.max()) + 1)
+    present = set(points["group"].astype(str).unique())
+    province_level = int(sum(level.values()))
+    data: dict[str, Any] = {
+        "metric": metric,
+        "bins": bins,
+        "shades": list(SHADE_COLORS),
+        "districts": districts,
+        "provinceLevel": level,
+        "scale": 10**POINT_DECIMALS,
+        "points": encode_varints(wire),
+        "popups": popups,
+        "groups": [escape_text(g) for g in GROUPS],
+        "colors": [GROUP_COLORS[g] for g in GROUPS],
+        "legend": legend_html(
             metric=metric,
             bins=bins,
-            groups=[g for g in GROUPS if g in present_groups],
-            province_level=int(sum(level_counts.values())),
-            unplaced=int((~drawable).sum()) - int(sum(level_counts.values())),
+            groups=[g for g in GROUPS if g in present],
+            province_level=province_level,
+            unplaced=int((~drawable).sum()) - province_level,
             light=light,
-        )
-    ).add_to(m)
-    return m
+        ),
+        "emptyNotice": EMPTY_NOTICE if len(events) == 0 else None,
+        "total": int(rows[:, 3].sum()) if len(rows) else 0,
+    }
+    digest = hashlib.blake2b(digest_size=6)
+    for key in ("metric", "points", "legend"):
+        digest.update(str(data[key]).encode())
+    digest.update(json.dumps([districts, level, popups is None]).encode())
+    data["version"] = int.from_bytes(digest.digest(), "big")
+    return data
 
 
-def _legend_html(
+#: The columns the map's counts and points read (:func:`map_selection` copies only these for a selection).
+SELECTION_COLUMNS: tuple[str, ...] = (
+    "event_date",
+    "group",
+    "adm1_pcode",
+    "adm2_pcode",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "fatalities",
+    "is_aggregate",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class MapSelection:
+    """What the Map page shows for one selection, computed once and shared read-only.
+
+    Attributes
+    ----------
+    summary : dict
+        :func:`geo.filters.summarize` of the selected events (the headline).
+    layer : str
+        :func:`layer_json` of :func:`event_layer_data` (the map's part of the selection).
+    statements : int
+        Group statements bundling many attacks that pass the filters (never counted or drawn).
+    mask : numpy.ndarray
+        Which rows of the events are selected (for a clicked place, downloads).
+    """
+
+    summary: dict[str, Any]
+    layer: str
+    statements: int
+    mask: np.ndarray
+
+
+def map_selection(
+    events: pd.DataFrame, filters: Filters, *, metric: str = "events", max_popups: int | None = None
+) -> MapSelection:
+    """The headline, the map layer and the counts under the map for ``filters``, without copying whole rows.
+
+    Only :data:`SELECTION_COLUMNS` of the selected rows are read (and the popup
+    columns of the drawable rows, when they get full popups): for 1M events the
+    selection takes a fraction of a second instead of the seconds a full-width
+    copy of every column costs.
+
+    Examples
+    --------
+    >>> from geo.events import load_events
+    >>> from geo.filters import apply_filters, summarize
+    >>> events, nrf = load_events(), Filters(groups=("NRF",))
+    >>> selection = map_selection(events, nrf)
+    >>> selection.summary == summarize(apply_filters(events, nrf), filters=nrf)
+    True
+    """
+    mask = filter_mask(events, filters)
+    columns = [c for c in SELECTION_COLUMNS if c in events.columns]
+    narrow = events[columns] if mask.all() else events.loc[mask, columns]
+    threshold = settings.MAP_LIGHT_THRESHOLD if max_popups is None else int(max_popups)
+    drawable = drawable_mask(narrow)
+    details = None
+    if 0 < int(drawable.sum()) <= threshold:
+        wanted = [c for c in POPUP_COLUMNS if c in events.columns]
+        details = events.loc[narrow.index[drawable], wanted]
+    with_statements = filter_mask(events, filters, include_aggregates=True)
+    layer = event_layer_data(narrow, metric=metric, max_popups=threshold, details=details)
+    return MapSelection(
+        summary=summarize(narrow, filters=filters),
+        layer=layer_json(layer),
+        statements=int((with_statements & aggregate_mask(events)).sum()),
+        mask=mask,
+    )
+
+
+def legend_html(
     *,
     metric: str,
     bins: list[float],
@@ -894,7 +1109,15 @@ def _legend_html(
     unplaced: int,
     light: bool,
 ) -> str:
-    parts = [f"<b>{escape_text(METRICS[metric])}</b><br>"]
+    """The legend's content (escaped HTML): shading classes, groups, what the point symbols mean, what is not drawn.
+
+    Examples
+    --------
+    >>> text = legend_html(metric="events", bins=[1, 2, 5], groups=["NRF"], province_level=3, unplaced=0, light=False)
+    >>> "Events per district" in text and "3 events known only to province level" in text
+    True
+    """
+    parts = [f"<b>{escape_text(METRICS[metric])}</b>"]
     for i, lower in enumerate(bins):
         upper = bins[i + 1] - 1 if i + 1 < len(bins) else None
         color = _shade(lower, bins)
@@ -902,17 +1125,25 @@ def _legend_html(
             label = f"{lower:,}+"
         else:
             label = f"{lower:,}" if upper <= lower else f"{lower:,}–{upper:,}"
-        parts.append(f'<span class="sw" style="background:{color}"></span>{label}<br>')
-    parts.append('<span class="sw" style="background:#fff"></span>none<br>')
+        parts.append(f'<span class="it"><span class="sw" style="background:{color}"></span>{label}</span>')
+    parts.append('<span class="it"><span class="sw" style="background:#fff"></span>none</span>')
     if groups:
-        parts.append("<b>Events by group</b><br>")
+        parts.append("<b>Events by group</b>")
         for g in groups:
-            parts.append(f'<span class="dot" style="background:{GROUP_COLORS[g]}"></span>{escape_text(g)}<br>')
+            parts.append(
+                f'<span class="it"><span class="dot" style="background:{GROUP_COLORS[g]}"></span>{escape_text(g)}</span>'
+            )
+        parts.append(
+            '<br><span class="it"><span class="dot" style="width:16px;height:16px;border-radius:8px;background:#777;'
+            'color:#fff;text-align:center;font-size:9px;line-height:16px">7</span>events at one place</span> '
+            '<span class="it"><span class="dot" style="width:16px;height:16px;border-radius:8px;background:#fff;'
+            'border:4px solid #999;box-sizing:border-box"></span>nearby places: click to zoom</span><br>'
+        )
     if province_level:
         parts.append(
             '<span class="sw" style="border:2px dashed #5a2d82;background:transparent"></span>'
             f"{province_level:,} event{'s' if province_level != 1 else ''} known only to province level: "
-            "province outlined, not drawn as points<br>"
+            "counted under the province's name, not drawn as points<br>"
         )
     if unplaced > 0:
         parts.append(
@@ -920,5 +1151,5 @@ def _legend_html(
             "(no coordinates or no district): counted, not drawn<br>"
         )
     if light:
-        parts.append("<i>Many events: identical places are merged; click a point to list its events below the map.</i>")
+        parts.append("<i>Many events: click a place to list its events below the map.</i>")
     return "".join(parts)

@@ -156,10 +156,17 @@ VENDOR_DIR = STATIC_DIR / "vendor"
 #: The URL path under which the browser finds :data:`VENDOR_DIR` in the Streamlit app.
 VENDOR_URL = "/app/static/vendor"
 
-#: Above this many drawable events the map switches to its light mode: identical
-#: places merged, points sent as one compact array and drawn on a canvas inside a
-#: cluster layer, popups listing counts per group (the page lists the events at a
-#: clicked place). At or below it, every event gets its own HTML popup.
+#: ``static/generated/``: files the app writes for the browser (the map's own script, the display
+#: boundaries), named by their content's hash (``geo.assets.publish_file``; git-ignored).
+GENERATED_DIR = STATIC_DIR / "generated"
+
+#: The URL path under which the browser finds :data:`GENERATED_DIR`.
+GENERATED_URL = "/app/static/generated"
+
+#: Up to this many drawable events, the popup of each place on the map lists its events in
+#: full (date, group, target, source...). Above it (the *light mode*) a popup gives the counts
+#: per group and the page lists the events of a clicked place below the map, so the browser
+#: receives no report text for large selections.
 MAP_LIGHT_THRESHOLD = 2_000
 
 #: Largest input file or upload, in megabytes (MiB). ``.streamlit/config.toml`` sets Streamlit's

@@ -16,6 +16,7 @@ import threading
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from geo import settings
 from geo.boundaries import find_boundaries_dir, load_districts, load_provinces
@@ -53,12 +54,13 @@ K_METRIC, K_BASEMAP = "v_metric", "v_basemap"
 # Non-widget state.
 _K_REROUTED = "_view_rerouted"
 _K_PENDING_GROUPS = "_view_pending_groups"
-_K_READY, _K_WARNINGS, _K_LINK_VIEW, _K_VIEW, _K_OPTIONS = (
+_K_READY, _K_WARNINGS, _K_LINK_VIEW, _K_VIEW, _K_OPTIONS, _K_WRITTEN = (
     "_view_ready",
     "_view_warnings",
     "_view_from_link",
     "_view",
     "_view_options",
+    "_view_written",
 )
 
 #: Query parameters a page keeps in the link itself (Spread: ``freq``); the sidebar leaves them alone.
@@ -167,7 +169,7 @@ def all_events() -> pd.DataFrame:
     A bad file stops the page with the library's one-line message (file, row, field).
     """
     try:
-        events = _load_events(events_stamp())
+        events = _load_events(events_stamp()).copy(deep=False)  # copy-on-write: the shared frame never changes
     except (AfgMapError, OSError, UnicodeDecodeError) as exc:
         stop_with_error(f"The events could not be loaded: {md_text(report_failure(exc, what='loading the events'))}")
         raise  # unreachable: st.stop() raises
@@ -262,17 +264,34 @@ def _view_from_widgets(options: FilterOptions) -> ViewState:
     )
 
 
+def _own_params(params: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {key: values for key, values in params.items() if key in QUERY_KEYS}
+
+
 def _write_query_params(view: ViewState) -> None:
-    """Mirror the view to the URL, touching only our own parameters that changed."""
+    """Mirror the view to the URL in one update (one browser history entry, so Back undoes one change).
+
+    Only our own keys change: a page may keep its own parameters (PAGE_QUERY_KEYS) in the link too.
+    """
     target = to_query_params(view)
     current = _read_query_params()
-    for key in current:
-        # Only our own keys: a page may keep its own parameters (PAGE_QUERY_KEYS) in the link too.
-        if key in QUERY_KEYS and key not in target:
-            del st.query_params[key]
-    for key, values in target.items():
-        if current.get(key) != values:
-            st.query_params[key] = values
+    if _own_params(current) != target:
+        others = {key: values for key, values in current.items() if key not in QUERY_KEYS}
+        st.query_params.from_dict({**others, **target})
+    st.session_state[_K_WRITTEN] = target
+
+
+def _back_or_forward() -> bool:
+    """True when this run comes from the browser's Back or Forward button to a view this session did not
+    write last (Streamlit reruns with that history entry's URL). Only such runs let the URL override the
+    widgets: an ordinary rerun may carry a URL a moment older than the filters just changed."""
+    ctx = get_script_run_ctx()
+    written = st.session_state.get(_K_WRITTEN)
+    return (
+        bool(getattr(ctx, "is_history_navigation", False))
+        and written is not None
+        and _own_params(_read_query_params()) != written
+    )
 
 
 def _reset_view() -> None:
@@ -294,6 +313,11 @@ def render_sidebar() -> ViewState:
         view, warnings = parse_query_params(_read_query_params(), options, extra_keys=PAGE_QUERY_KEYS)
         _set_widgets(view, options)
         ss[_K_WARNINGS], ss[_K_LINK_VIEW], ss[_K_READY] = warnings, view, True
+    elif _back_or_forward():
+        # Back/Forward: the URL wins over the widgets, so the previous filters come back.
+        view, warnings = parse_query_params(_read_query_params(), options, extra_keys=PAGE_QUERY_KEYS)
+        _set_widgets(view, options)
+        ss[_K_WARNINGS], ss[_K_LINK_VIEW] = warnings, view
     elif K_GROUP not in ss:
         # The last run drew no sidebar (a page ran on its own) and Streamlit dropped the widget state: restore it.
         _set_widgets(ss.get(_K_VIEW, ViewState()), options)
@@ -414,6 +438,11 @@ def current_view() -> ViewState:
     return view
 
 
+def province_labels() -> dict[str, str]:
+    """Province P-code -> the name the app shows ("Herat (Hirat)"), for the provinces with events."""
+    return {code: unit_label(code, name) for code, name in _options().provinces.items()}
+
+
 def current_filters() -> Filters:
     """The sidebar's filters (mirrored to the URL)."""
     return current_view().filters
@@ -491,6 +520,7 @@ __all__ = [
     "md_text",
     "page_view",
     "preset_groups",
+    "province_labels",
     "render_sidebar",
     "show_link_warnings",
     "stop_with_error",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import json
 import os
 import re
@@ -40,14 +41,24 @@ def cli_headline(*args: str, events: Path | None = None) -> str:
 
 
 def app_headline(at: AppTest) -> str:
-    """The headline over the map (the page's first subheader)."""
+    """The headline over the map, as the browser shows it (each part kept on one line by a span)."""
+    for block in at.markdown:
+        if block.value.startswith("### "):
+            return html.unescape(re.sub(r"<[^>]+>", "", block.value[4:]))
     return at.subheader[0].value
 
 
-def map_script(at: AppTest) -> str:
-    """The Leaflet script the Map page sent to the streamlit-folium component."""
+def map_args(at: AppTest) -> dict:
+    """What the Map page sent to the streamlit-folium component (``script``: the base map, ``feature_group``:
+    the selection, applied in place)."""
     (component,) = [e for e in at.get("component_instance") if e.proto.component_name.endswith("st_folium")]
-    return json.loads(component.proto.json_args)["script"]
+    return json.loads(component.proto.json_args)
+
+
+def map_script(at: AppTest) -> str:
+    """The base map's script and the selection's, as the browser runs them."""
+    args = map_args(at)
+    return args["script"] + "\n" + (args["feature_group"] or "")
 
 
 def new_app(**params: str | list[str]) -> AppTest:

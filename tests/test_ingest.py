@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -405,7 +406,9 @@ def test_session_uploads_join_the_view(bundled_events_csv, monkeypatch):
     added = run(DATA / "acled_sample.csv").events
     at = AppTest.from_file(str(settings.REPO_ROOT / "app.py"), default_timeout=120)
     at.run()
-    before = at.subheader[0].value
+    # The Map page's headline: markdown whose parts each sit in a span (they wrap between parts, not inside).
+    headline = lambda: next(re.sub(r"<[^>]+>", "", m.value[4:]) for m in at.markdown if m.value.startswith("### "))  # noqa: E731
+    before = headline()
     at.session_state["uploaded_events"] = added
     at.switch_page("pages/data.py").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -415,4 +418,4 @@ def test_session_uploads_join_the_view(bundled_events_csv, monkeypatch):
     assert set(added["event_id"]) <= set(shown["event_id"])
     at.switch_page("pages/map.py").run()
     n_before = int(before.split(" events")[0].replace(",", ""))
-    assert at.subheader[0].value.startswith(f"{n_before + 10} events")
+    assert headline().startswith(f"{n_before + 10} events")

@@ -34,8 +34,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-#: Where screenshots go (git-ignored).
+#: Where screenshots go (git-ignored; CI keeps the folder as artefacts).
 OUTPUT_DIR = REPO / "test-output"
+#: The two screen sizes every user-facing claim is checked at: a laptop and a phone (iPhone 12-15).
+VIEWPORTS: dict[str, dict[str, int]] = {
+    "desktop": {"width": 1440, "height": 900},
+    "mobile": {"width": 390, "height": 844},
+}
 #: A server that outlives its test run is killed after this long.
 SERVER_MAX_SECONDS = 900
 STARTUP_SECONDS = 90
@@ -146,19 +151,41 @@ def bundled_server(start_server) -> StreamlitServer:
 
 
 class OfflinePage:
-    """A page in a fresh context whose requests may reach 127.0.0.1 only; others are aborted and recorded."""
+    """A page in a fresh context whose requests may reach 127.0.0.1 only; others are aborted and recorded.
 
-    def __init__(self, browser, *, accept_downloads: bool = True, viewport: dict[str, int] | None = None):
+    ``size`` names one of :data:`VIEWPORTS` (a phone is then emulated: touch, 2x pixels, mobile viewport);
+    ``viewport`` sets a size without emulation. ``requests`` records every URL the page asked for, in order.
+    """
+
+    def __init__(
+        self,
+        browser,
+        *,
+        accept_downloads: bool = True,
+        viewport: dict[str, int] | None = None,
+        size: str | None = None,
+    ):
         self.blocked: list[str] = []
         self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.size = size or "desktop"
+        if size is not None:
+            viewport = VIEWPORTS[size]
+        mobile = size == "mobile"
         self.context = browser.new_context(
-            viewport=viewport or {"width": 1400, "height": 1000}, accept_downloads=accept_downloads
+            viewport=viewport or {"width": 1400, "height": 1000},
+            accept_downloads=accept_downloads,
+            is_mobile=mobile,
+            has_touch=mobile,
+            device_scale_factor=2 if mobile else 1,
         )
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
     def _route(self, route) -> None:
+        # setdefault: subclasses that set up their own context (tests/browser/test_spread_page.py) still record.
+        self.__dict__.setdefault("requests", []).append(route.request.url)
         host = urlsplit(route.request.url).hostname
         if host == "127.0.0.1":
             route.continue_()
@@ -174,6 +201,15 @@ class OfflinePage:
 def offline_page(browser):
     """A Playwright page that may reach 127.0.0.1 only; the test fails if it asked for any other host."""
     holder = OfflinePage(browser)
+    yield holder
+    holder.close()
+    assert holder.blocked == [], f"the page requested external hosts: {holder.blocked}"
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def sized_page(request, browser):
+    """:func:`offline_page` at each of :data:`VIEWPORTS` in turn (the test runs once per size; ``.size`` names it)."""
+    holder = OfflinePage(browser, size=request.param)
     yield holder
     holder.close()
     assert holder.blocked == [], f"the page requested external hosts: {holder.blocked}"

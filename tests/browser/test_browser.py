@@ -15,11 +15,14 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pandas as pd
 import pytest
 
 from geo import settings
 from geo.events import load_events
 from geo.filters import Filters, apply_filters, headline
+
+from .conftest import VIEWPORTS, OfflinePage
 
 REPO = settings.REPO_ROOT
 PAYLOAD = "<img src=x onerror=window.__xss=1>"
@@ -46,92 +49,132 @@ def wait_for_headline(page) -> str:
     return headline_el.inner_text().strip()
 
 
-def map_frame(page):
-    """The streamlit-folium iframe, once its Leaflet map exists and holds layers."""
+def map_frame(page, *, not_version: str | None = None):
+    """The streamlit-folium iframe once its map has drawn a selection (``body[data-afg-ready]``, set by
+    geo/web/afgmap.js after the first paint); with ``not_version``, once it drew another selection."""
     deadline = time.monotonic() + MAP_TIMEOUT_S
     while time.monotonic() < deadline:
         for frame in page.frames:
             if "st_folium" not in frame.url:
                 continue
             try:
-                ready = frame.evaluate("() => !!(window.L && window.map && Object.keys(window.map._layers).length > 5)")
+                version = frame.evaluate("() => document.body && document.body.getAttribute('data-afg-ready')")
             except Exception:  # the frame is being replaced by a rerun
-                ready = False
-            if ready:
+                version = None
+            if version is not None and version != not_version:
                 return frame
-        page.wait_for_timeout(250)
-    raise AssertionError("the streamlit-folium map did not appear within the time limit")
+        page.wait_for_timeout(100)
+    raise AssertionError("the map did not draw within the time limit")
 
 
-# Count what Leaflet drew: polygons (provinces, districts) by pane, and SVG/canvas elements.
+def ready_version(frame) -> str:
+    return frame.evaluate("() => document.body.getAttribute('data-afg-ready')")
+
+
+# Count what Leaflet drew: polygons (provinces, districts), the event canvas, tiles.
 COUNT_LAYERS_JS = """
 () => {
-  const out = {polygons: 0, markers: 0, clusters: 0, svgPaths: 0, canvases: 0, tiles: 0};
-  window.map.eachLayer(layer => {
+  const out = {polygons: 0, svgPaths: 0, canvases: 0, tiles: 0, tileLayers: 0};
+  AfgMap.state.map.eachLayer(layer => {
     if (layer instanceof L.Polygon) out.polygons += 1;
-    else if (layer instanceof L.CircleMarker || layer instanceof L.Marker) out.markers += 1;
-    if (L.MarkerClusterGroup && layer instanceof L.MarkerClusterGroup) out.clusters += 1;
+    if (layer instanceof L.TileLayer) out.tileLayers += 1;
   });
   out.svgPaths = document.querySelectorAll('.leaflet-overlay-pane svg path').length;
-  out.canvases = document.querySelectorAll('.leaflet-overlay-pane canvas').length;
+  out.canvases = document.querySelectorAll('canvas.afg-events-canvas').length;
   out.tiles = document.querySelectorAll('.leaflet-tile-pane img').length;
+  out.drawnEvents = AfgMap.state.events._drawn.c.reduce((n, s) => n + AfgMap.state.events.level(AfgMap.state.map.getZoom()).total[s], 0);
+  out.total = AfgMap.state.total;
   return out;
 }
 """
 
-# Open every popup whose content mentions `needle` (inside marker clusters too); return the rendered text.
-OPEN_POPUP_JS = """
-async (needle) => {
-  const popups = [];
-  const layers = [];
-  window.map.eachLayer(layer => {
-    layers.push(layer);
-    if (L.MarkerClusterGroup && layer instanceof L.MarkerClusterGroup) layers.push(...layer.getLayers());
-  });
-  for (const layer of layers) {
-    const popup = layer.getPopup && layer.getPopup();
-    if (!popup) continue;
-    let content = popup.getContent();
-    if (typeof content === 'function') content = content(layer);
-    const text = content instanceof HTMLElement ? content.outerHTML : String(content);
-    if (!text.includes(needle)) continue;
-    await new Promise(resolve => {
-      const group = Object.values(window.map._layers).find(g => L.MarkerClusterGroup && g instanceof L.MarkerClusterGroup && g.hasLayer(layer));
-      if (group) group.zoomToShowLayer(layer, resolve); else resolve();
-    });
-    layer.openPopup();
-    await new Promise(r => setTimeout(r, 300));
-    const shown = document.querySelector('.leaflet-popup-content');
-    popups.push({
-      text: shown ? shown.innerText : null,
-      images: shown ? shown.querySelectorAll('img').length : -1,
-      scriptLinks: shown ? shown.querySelectorAll('a[href^="javascript" i]').length : -1,
-    });
+# What the event canvas drew, with each cluster's position in the frame's viewport.
+DRAWN_JS = """() => {
+  const L = AfgMap.state.events, d = L._drawn, pane = AfgMap.state.map._getMapPanePos(), out = [];
+  for (let j = 0; j < d.c.length; j++) {
+    const s = L.describe(d.c[j]);
+    out.push({x: d.x[j] + L._topLeft.x + pane.x, y: d.y[j] + L._topLeft.y + pane.y, r: d.r[j],
+              total: s.total, single: s.single, groups: s.groups, lat: s.lat, lng: s.lng});
   }
-  return popups;
-}
-"""
+  return out;
+}"""
 
 
-def test_map_draws_provinces_and_districts_offline(bundled_server, offline_page, output_dir):
-    page = offline_page.page
-    open_app(page, bundled_server.url, {"basemap": "none"})
-    wait_for_headline(page)
-    frame = map_frame(page)
-    frame.wait_for_function(
-        f"() => document.querySelectorAll('.leaflet-overlay-pane path').length >= {settings.N_DISTRICTS}",
-        timeout=MAP_TIMEOUT_S * 1000,
+def click_in_map(page, frame, x: float, y: float) -> None:
+    """Click at (x, y) of the map frame's viewport (the map scrolled into view first)."""
+    element = page.locator("iframe[title*='st_folium']").first
+    element.scroll_into_view_if_needed()
+    box = element.bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def shot(holder, name: str, output_dir: Path) -> None:
+    """A full-page screenshot in test-output/, named for the test and the screen size."""
+    holder.page.wait_for_timeout(400)  # the last paint, popups fading in
+    holder.page.screenshot(path=str(output_dir / f"{name}-{holder.size}.png"), full_page=True)
+
+
+def boxes_overlap(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
     )
+
+
+def test_map_draws_provinces_and_districts_offline(bundled_server, sized_page, output_dir):
+    page = sized_page.page
+    open_app(page, bundled_server.url, {"basemap": "none"})
+    shown = wait_for_headline(page)
+    assert shown == headline(cli_summary())
+    frame = map_frame(page)
     counts = frame.evaluate(COUNT_LAYERS_JS)
-    # Every district is shaded and every province outlined (unless drawn on a canvas).
+    # Every district is shaded and every province outlined; the events on one canvas, every one counted.
     assert counts["polygons"] >= settings.N_PROVINCES + settings.N_DISTRICTS, counts
-    assert counts["svgPaths"] >= settings.N_PROVINCES + settings.N_DISTRICTS or counts["canvases"] >= 1, counts
-    assert counts["tiles"] == 0, counts  # no basemap: nothing to fetch
-    assert frame.evaluate("() => typeof window.L.version") == "string"
-    page.wait_for_timeout(500)  # let the last paint land before the screenshot
-    page.screenshot(path=str(output_dir / "map.png"), full_page=True)
-    assert offline_page.blocked == []
-    assert offline_page.errors == []
+    assert counts["svgPaths"] >= settings.N_PROVINCES + settings.N_DISTRICTS, counts
+    assert counts["canvases"] == 1 and counts["drawnEvents"] == counts["total"] > 0, counts
+    assert counts["tiles"] == 0 and counts["tileLayers"] == 0, counts  # no basemap: nothing to fetch
+    # Controls: the layer list folded into its button; the legend foldable (folded on a phone).
+    assert frame.locator(".leaflet-control-layers-expanded").count() == 0
+    legend = frame.locator(".afg-legend")
+    folded = frame.evaluate("() => AfgMap.state.legend._folded")
+    assert folded is (sized_page.size == "mobile")
+    controls = {
+        name: frame.locator(sel).bounding_box()
+        for name, sel in (
+            ("zoom", ".leaflet-control-zoom"),
+            ("layers", ".leaflet-control-layers"),
+            ("legend", ".afg-legend"),
+        )
+    }
+    size = frame.evaluate("() => AfgMap.state.map.getSize()")
+    for a, b in (("zoom", "layers"), ("zoom", "legend"), ("layers", "legend")):
+        assert not boxes_overlap(controls[a], controls[b]), (a, b, controls)
+    legend_share = controls["legend"]["width"] * controls["legend"]["height"] / (size["x"] * size["y"])
+    assert legend_share < (0.03 if sized_page.size == "mobile" else 0.15), legend_share
+    shot(sized_page, "map", output_dir)
+    legend.locator("button").click()  # folds and unfolds
+    assert frame.evaluate("() => AfgMap.state.legend._folded") is (not folded)
+    if sized_page.size == "mobile":
+        # The sidebar starts closed on a phone, so the map is what one sees.
+        assert page.locator('[data-testid="stSidebar"][aria-expanded="true"]').count() == 0
+    assert sized_page.errors == []
+
+
+def test_headline_wraps_between_parts_never_inside_a_date(bundled_server, sized_page, output_dir):
+    page = sized_page.page
+    open_app(page, bundled_server.url, NRF_LINK)
+    assert wait_for_headline(page) == headline(
+        cli_summary("--group", "NRF", "--start", "2024-03-01", "--end", "2025-03-31")
+    )
+    lines = page.evaluate(
+        "() => [...document.querySelectorAll('.st-key-headline .afg-part')].map(e => [e.innerText, e.getClientRects().length])"
+    )
+    assert len(lines) == 5 and all(n == 1 for _, n in lines), lines  # each part on one line
+    if sized_page.size == "mobile":  # a phone cannot hold it on one line: it wraps, between parts
+        assert page.locator(".st-key-headline h3").bounding_box()["height"] > 60
+    shot(sized_page, "headline", output_dir)
 
 
 @pytest.mark.parametrize("path", ["spread", "data", "about"])
@@ -247,11 +290,14 @@ def test_payload_in_a_report_renders_as_text(payload_server, payload_events, off
     assert wait_for_headline(page) == headline(cli_summary(events=payload_events))
     frame = map_frame(page)
 
-    # A click on the payload's point (the westmost one) lists its events under the map, as text.
-    points = frame.locator(".afg-point")
-    boxes = [points.nth(i).bounding_box() for i in range(points.count())]
-    west = min((b["x"], i) for i, b in enumerate(boxes) if b)[1]
-    points.nth(west).click(force=True)
+    # A click on the payload's place (the westmost one) opens its popup and lists its events under the map.
+    west = min(frame.evaluate(DRAWN_JS), key=lambda c: c["lng"])
+    click_in_map(page, frame, west["x"], west["y"])
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10_000)
+    assert PAYLOAD in popup.inner_text()  # shown literally, as text
+    assert popup.locator("img").count() == 0  # and no <img> element was created from it
+    assert popup.locator('a[href^="javascript" i]').count() == 0  # the javascript: source is not a link
     clicked = page.locator(".st-key-clicked-events [data-testid=stDataFrame]")
     clicked.wait_for(timeout=MAP_TIMEOUT_S * 1000)
     page.wait_for_timeout(500)
@@ -260,16 +306,7 @@ def test_payload_in_a_report_renders_as_text(payload_server, payload_events, off
         ".map(td => td.innerText).filter(text => text.includes(needle))",
         PAYLOAD,
     )
-    assert cells, "the clicked point's events do not show the payload as text"
-    assert page.evaluate("() => typeof window.__xss") == "undefined"
-
-    frame.evaluate("() => window.map.closePopup()")
-    popups = frame.evaluate(OPEN_POPUP_JS, "window.__xss")
-    assert popups, "no popup carries the payload event"
-    for popup in popups:
-        assert popup["text"] is not None and PAYLOAD in popup["text"], popup  # shown literally, as text
-        assert popup["images"] == 0, popup  # and no <img> element was created from it
-        assert popup["scriptLinks"] == 0, popup  # the javascript: source is not a link
+    assert cells, "the clicked place's events do not show the payload as text"
     page.wait_for_timeout(500)
     assert frame.evaluate("() => typeof window.__xss") == "undefined"
     assert page.evaluate("() => typeof window.__xss") == "undefined"
@@ -293,3 +330,143 @@ def test_payload_in_a_report_renders_as_text(payload_server, payload_events, off
         assert frame.evaluate("() => typeof window.__xss") == "undefined"
     assert offline_page.blocked == []
     assert offline_page.errors == []
+
+
+# --------------------------------------------------------------------------- the map's details (issue 12)
+
+
+def grid_texts(table) -> tuple[list[str], list[str]]:
+    """Header and cell texts of a st.dataframe, scrolled across (the grid renders the visible columns only)."""
+    header: list[str] = []
+    cells: list[str] = []
+    scroller = table.locator(".dvn-scroller").first
+    width = scroller.evaluate("e => e.scrollWidth")
+    for left in range(0, width + 1, 300):
+        scroller.evaluate(f"e => {{ e.scrollLeft = {left}; e.dispatchEvent(new Event('scroll')); }}")
+        table.page.wait_for_timeout(300)
+        header += [t for t in table.locator("th").all_inner_texts() if t not in header]
+        cells += table.locator("td").all_inner_texts()
+    return header, cells
+
+
+def stacked_place(frame) -> dict:
+    """The busiest place whose events stack at one point (drawn as a disc with its count)."""
+    frame.evaluate("() => AfgMap.state.map.setZoom(AfgMap.state.map.getMaxZoom() - 6, {animate: false})")
+    frame.evaluate("() => AfgMap.state.map.fitBounds(AfgMap.state.bounds, {animate: false})")
+    drawn = frame.evaluate(DRAWN_JS)
+    return max((c for c in drawn if c["single"] and c["total"] > 1), key=lambda c: c["total"])
+
+
+def test_stacked_events_show_their_count_and_a_click_lists_them_with_their_precision(
+    bundled_server, sized_page, output_dir
+):
+    page = sized_page.page
+    open_app(page, bundled_server.url, {"basemap": "none"})
+    wait_for_headline(page)
+    frame = map_frame(page)
+    place = stacked_place(frame)
+    events = apply_filters(load_events(), Filters())
+    here = events[
+        (events["latitude"].round(5) == round(place["lat"], 5))
+        & (events["longitude"].round(5) == round(place["lng"], 5))
+    ]
+    assert place["total"] == len(here) > 1  # one disc, its number the events stacked there
+    click_in_map(page, frame, place["x"], place["y"])
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10_000)
+    assert f"{len(here)} events at this place" in popup.inner_text()
+    assert ("placed at district centre" in popup.inner_text()) or ("placed at the named place" in popup.inner_text())
+    title = page.locator(".st-key-clicked-events h3")
+    title.wait_for(timeout=MAP_TIMEOUT_S * 1000)
+    assert title.inner_text() == f"{len(here)} events at the clicked place"
+    page.wait_for_timeout(800)
+    header, cells = grid_texts(page.locator(".st-key-clicked-events [data-testid=stDataFrame]"))
+    assert "Placement" in header and "Date" in header
+    assert any("placed at" in c for c in cells), cells  # what each point stands for
+    months = here[here["date_precision"] == "month"]
+    if len(months):  # a month-precision date never reads as the first of the month
+        assert any("(month)" in c for c in cells), cells
+    shot(sized_page, "clicked-place", output_dir)
+    assert sized_page.errors == []
+
+
+def test_empty_selection_asks_to_widen_the_filters(bundled_server, sized_page, output_dir):
+    page = sized_page.page
+    # A day in the data's span with no event of the chosen group (found in the data, not hard-coded).
+    events = load_events()
+    days = pd.date_range(events["event_date"].min(), events["event_date"].max(), freq="D")
+    nrf_days = set(events.loc[events["group"] == "NRF", "event_date"].dt.normalize())
+    quiet = next(d for d in days if d not in nrf_days).date().isoformat()
+    open_app(page, bundled_server.url, {"group": "NRF", "start": quiet, "end": quiet, "basemap": "none"})
+    title = page.locator(".st-key-headline h3")
+    title.wait_for(timeout=MAP_TIMEOUT_S * 1000)
+    assert title.inner_text() == "No events match these filters"
+    assert "Widen the filters" in page.locator(".st-key-headline [data-testid=stAlertContentInfo]").inner_text()
+    assert page.get_by_text("0 events ·").count() == 0
+    frame = map_frame(page)
+    assert "Widen the filters" in frame.locator(".afg-notice").inner_text()
+    assert frame.evaluate("() => AfgMap.state.total") == 0
+    shot(sized_page, "empty-selection", output_dir)
+
+
+def test_filter_caption_names_provinces(bundled_server, offline_page):
+    page = offline_page.page
+    open_app(page, bundled_server.url, {"province": "AF32", "basemap": "none"})
+    wait_for_headline(page)
+    caption = page.get_by_text("Filters:").first.inner_text()
+    assert "Herat (Hirat)" in caption and "AF32" not in caption
+
+
+def test_a_filter_change_updates_the_map_in_place_and_back_restores_it(bundled_server, offline_page, output_dir):
+    page = offline_page.page
+    received: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(len(payload))))
+    open_app(page, bundled_server.url, {"basemap": "none"})
+    first = wait_for_headline(page)
+    frame = map_frame(page)
+    version = ready_version(frame)
+    boundaries = [u for u in offline_page.requests if "/generated/afg-boundaries-" in u]
+    assert len(boundaries) == 1
+    before = sum(received)
+    page.get_by_text("Exact places only").click()
+    page.wait_for_function("() => location.search.includes('exact=1')", timeout=MAP_TIMEOUT_S * 1000)
+    changed = map_frame(page, not_version=version)
+    exact = headline(cli_summary("--exact-only"))
+    page.wait_for_function(f"() => document.querySelector('.st-key-headline h3').innerText === {json.dumps(exact)}")
+    # The same map, updated in place: no new frame, no boundaries fetched again, only the selection sent.
+    versions = [str(v) for v in frame.evaluate("() => AfgMap.state.versions")]
+    assert changed == frame and versions[0] == version and versions[-1] == ready_version(changed) != version
+    assert [u for u in offline_page.requests if "/generated/afg-boundaries-" in u] == boundaries
+    sent = sum(received) - before
+    assert sent < 400_000, sent  # the selection (about 180 kB of popups here), not the 370 kB of boundaries
+    # Back: the previous filters, headline and map come back.
+    page.go_back()
+    page.wait_for_function("() => !location.search.includes('exact=1')", timeout=MAP_TIMEOUT_S * 1000)
+    page.wait_for_function(f"() => document.querySelector('.st-key-headline h3').innerText === {json.dumps(first)}")
+    assert not page.get_by_role("switch", name="Exact places only").is_checked()
+    frame.wait_for_function(f"() => AfgMap.state.versions.slice(-1)[0] === {version}", timeout=MAP_TIMEOUT_S * 1000)
+    shot(offline_page, "after-back", output_dir)
+    assert offline_page.errors == []
+
+
+def test_without_network_the_map_drops_the_tiles_and_says_so(bundled_server, browser, output_dir):
+    for size in VIEWPORTS:
+        holder = OfflinePage(browser, size=size)
+        try:
+            page = holder.page
+            open_app(page, bundled_server.url, {})  # OpenStreetMap, the default basemap
+            wait_for_headline(page)
+            frame = map_frame(page)
+            frame.wait_for_function("() => AfgMap.state.basemapOffline === true", timeout=30_000)
+            notice = frame.locator(".afg-notice")
+            assert notice.is_visible() and "No basemap" in notice.inner_text()
+            assert frame.evaluate(COUNT_LAYERS_JS)["tileLayers"] == 0
+            # The notice leaves the zoom buttons and the layer list free.
+            box = notice.bounding_box()
+            for sel in (".leaflet-control-zoom", ".leaflet-control-layers"):
+                assert not boxes_overlap(box, frame.locator(sel).bounding_box()), sel
+            shot(holder, "offline-basemap", output_dir)
+            assert holder.blocked and all("tile.openstreetmap.org" in u for u in holder.blocked)
+            assert holder.errors == []
+        finally:
+            holder.close()
