@@ -127,6 +127,28 @@ def _save_edit(store, event_id: str, version: int, who: str, key: str) -> None:
     )  # fmt: skip
 
 
+def _add_source(store, event_id: str, who: str, key: str) -> None:
+    ss = st.session_state
+    _write(
+        store.add_source, event_id, url=ss.get(f"{key}-url", "").strip(), title=ss.get(f"{key}-title", ""),
+        publisher=ss.get(f"{key}-publisher", ""), published=str(ss.get(f"{key}-published") or ""),
+        claim_status=ss.get(f"{key}-claim", ""), user=who, done=f"Source added to {event_id}.",
+    )  # fmt: skip
+
+
+def _source_form(store, event_id: str, who: str) -> None:
+    """Attach another report (a media report, an official confirmation...) to the event."""
+    key = f"source-{event_id}"
+    with st.expander("Add a source report"), st.form(key, border=False, clear_on_submit=True):
+        a, b = st.columns(2)
+        a.text_input("URL", key=f"{key}-url")
+        b.text_input("Title", key=f"{key}-title")
+        a.text_input("Publisher", key=f"{key}-publisher")
+        b.date_input("Published", value=None, key=f"{key}-published")
+        a.selectbox("What it is", ["", *CLAIM_STATUSES], key=f"{key}-claim")
+        st.form_submit_button("Add the source", on_click=_add_source, args=(store, event_id, who, key))
+
+
 def _edit_form(store, event: dict, who: str) -> None:
     """The edit form of one event; its widgets are keyed on the version shown, which the save names."""
     event_id, version = event["event_id"], int(event["version"])
@@ -207,6 +229,8 @@ def _event_panel(events: pd.DataFrame, who: str | None) -> None:
         key=f"sources-{event_id}",
         column_config={"url": st.column_config.LinkColumn("Report"), "first_event_id": "First filed as"},
     )
+    if who:
+        _source_form(store, event_id, who)
     _history_panel(store, event_id, who, int(event["version"]))
     if who:
         _edit_form(store, event, who)

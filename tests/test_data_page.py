@@ -197,3 +197,19 @@ def test_likely_duplicates_side_by_side_and_merge(db_url):
     assert store.get_event("DUP-B")["merged_into"] == "DUP-A"
     assert store.sources("DUP-A")["url"].tolist() == ["https://example.org/claim", "https://example.org/confirmation"]
     assert store.get_event("DUP-A")["claim_status"] == "officially-confirmed"
+
+
+def test_an_editor_adds_a_source_report(db_url):
+    at = login(data_page())
+    event_id = at.selectbox(key="detail-event").value
+    key = f"source-{event_id}"
+    at.text_input(key=f"{key}-url").input("https://example.org/confirmation")
+    at.text_input(key=f"{key}-title").input("Ministry confirms the attack")
+    at.selectbox(key=f"{key}-claim").set_value("officially-confirmed")
+    next(b for b in at.button if b.label == "Add the source").click().run()
+    assert_clean(at)
+    assert any(f"Source added to {event_id}" in s.value.replace("\\", "") for s in at.success)
+    sources = open_store(db_url).sources(event_id)
+    assert sources.iloc[-1][["url", "claim_status", "added_by"]].tolist() == [
+        "https://example.org/confirmation", "officially-confirmed", "alice",
+    ]  # fmt: skip

@@ -186,6 +186,23 @@ def test_merge_keeps_both_sources_and_the_strongest_claim(store):
         store.merge_events("DUP-0", "DUP-1", expected_versions=(2, 2), user="bob")
 
 
+def test_a_second_report_is_added_as_a_source(store):
+    event_id = load_events()["event_id"].iloc[12]
+    before = store.token()
+    source_id = store.add_source(
+        event_id, url="https://example.org/ministry", title="Ministry confirms", publisher="example.org",
+        published="2025-01-03", claim_status="officially-confirmed", user="alice",
+    )  # fmt: skip
+    sources = store.sources(event_id)
+    assert sources["source_id"].tolist()[-1] == source_id and len(sources) == 2
+    assert sources.iloc[-1][["claim_status", "added_by"]].tolist() == ["officially-confirmed", "alice"]
+    assert store.token()[1] == before[1] + 1
+    with pytest.raises(InputError, match="claim_status"):
+        store.add_source(event_id, url="https://example.org/x", claim_status="rumour", user="alice")
+    with pytest.raises(EventNotFoundError):
+        store.add_source("NO-SUCH", url="https://example.org/x", user="alice")
+
+
 def test_deleted_ids_stay_taken(store):
     event_id = load_events()["event_id"].iloc[3]
     store.delete_event(event_id, expected_version=1, user="alice", reason="duplicate")
