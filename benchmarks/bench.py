@@ -65,6 +65,10 @@ TARGETS: dict[str, tuple[str, float, str]] = {
     "geocode_rows_per_s": (">=", 100_000, "100k rows of repeated place texts geocoded at 100k rows/s (issue 11)"),
     "store_concurrent_rows_lost_sqlite": ("<=", 0, "8 concurrent importers into SQLite lose no row"),
     "store_concurrent_rows_lost_postgis": ("<=", 0, "8 concurrent importers into PostGIS lose no row"),
+    "browser_ready_s_100k": ("<=", 2.0, "Map page with 100k events drawn in Chromium in at most 2 s (issue 13)"),
+    "browser_ready_s_1m": ("<=", 4.0, "Map page with 1M events drawn in Chromium in at most 4 s (issue 13)"),
+    "session_memory_mb_200k": ("<=", 30.0, "at most 30 MB more server memory per session, 200k events (issue 13)"),
+    "browser_counts_equal_summary": (">=", 1, "the page's headline equals `python -m geo summary` (issue 13)"),
 }
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -136,6 +140,7 @@ class Report:
     metrics: dict[str, object] = field(default_factory=dict)
     stages: list[dict[str, object]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    browser: dict[str, object] = field(default_factory=dict)
 
     def stage(self, name: str, n: int, s: Stage, **extra) -> None:
         row = {"stage": name, "rows": n, "seconds": round(s.seconds, 4), "peak_mem_mb": round(s.peak_mb, 1)}
@@ -423,7 +428,11 @@ def bench_map(rep: Report, synth: Synth, n: int, *, naive_n: int = 2000) -> None
     def build():
         m = maps.build_event_map(events, provinces=provinces, districts=districts)
         m = maps.finalize(m) if hasattr(maps, "finalize") else m
-        return len(m.get_root().render().encode())
+        html = m.get_root().render().encode()
+        # The page's own HTML plus the static files it loads once (our script, the boundaries).
+        assets = maps.publish_map_assets(provinces, districts)
+        files = [settings.GENERATED_DIR / url.rsplit("/", 1)[1] for url in (assets.script_url, assets.boundaries_url)]
+        return len(html) + sum(f.stat().st_size for f in files)
 
     payload, s = best_of(build)
     rep.stage(f"map: build + render {len(events):,} events", len(events), s, bytes=payload)
@@ -441,6 +450,85 @@ def bench_map(rep: Report, synth: Synth, n: int, *, naive_n: int = 2000) -> None
     rep.metrics["map_bytes_per_event"] = round(ours_per_event, 2)
     rep.metrics["naive_map_bytes_per_event"] = round(naive_per_event, 1)
     rep.metrics["payload_ratio_vs_naive_per_event"] = round(naive_per_event / ours_per_event, 1)
+
+
+def bench_browser(rep: Report, synth: Synth, *, runs: int, naive_timeout: float) -> None:
+    """The Map page in Chromium against the naive folium map and st.pydeck_chart (benchmarks/browser_stage.py)."""
+    print("Map page in Chromium (ours, naive folium, st.pydeck_chart)", flush=True)
+    import browser_stage  # benchmarks/browser_stage.py, beside this script
+
+    with tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp:
+        folder = Path(tmp)
+        files = {}
+        for label, n in (("100k", 100_000), ("200k", 200_000), ("1m", 1_000_000)):
+            files[label] = folder / f"events_{label}.csv"
+            synth.events(n).to_csv(files[label], index=False)
+        out = browser_stage.run(files, runs=runs, naive_timeout=naive_timeout, log_dir=folder)
+    rep.browser = out
+    ready = out["ready"]
+    for key, got in ready.items():
+        app, size = key.split("_")
+        if "median_s" in got:
+            rep.stages.append(
+                {
+                    "stage": f"browser: {app} map ready, {size} events",
+                    "rows": 0,
+                    "seconds": got["median_s"],
+                    "peak_mem_mb": 0.0,
+                    "runs_s": got["runs_s"],
+                    "load": got["load"],
+                }  # fmt: skip
+            )
+            print(f"  {app:<7} {size:>5}: ready in {got['median_s']} s (runs {got['runs_s']}, load {got['load']})")
+        else:
+            print(f"  {app:<7} {size:>5}: not drawn within {got['timeout_s']} s")
+    m = rep.metrics
+    if "median_s" in ready.get("ours_100k", {}):
+        m["browser_ready_s_100k"] = ready["ours_100k"]["median_s"]
+    if "median_s" in ready.get("ours_1m", {}):
+        m["browser_ready_s_1m"] = ready["ours_1m"]["median_s"]
+    for app in ("pydeck", "naive"):
+        got = ready.get(f"{app}_100k", {})
+        if "median_s" in got:
+            m[f"browser_ready_s_100k_{app}"] = got["median_s"]
+        elif got:
+            m[f"browser_ready_s_100k_{app}_more_than"] = got["timeout_s"]
+    if "browser_ready_s_100k" in m:
+        if "browser_ready_s_100k_pydeck" in m:
+            m["browser_ready_ratio_vs_pydeck_100k"] = round(
+                m["browser_ready_s_100k_pydeck"] / m["browser_ready_s_100k"], 1
+            )
+        if "browser_ready_s_100k_naive" in m:
+            m["browser_ready_ratio_vs_naive_100k"] = round(
+                m["browser_ready_s_100k_naive"] / m["browser_ready_s_100k"], 1
+            )
+        elif "browser_ready_s_100k_naive_more_than" in m:
+            m["browser_ready_ratio_vs_naive_100k_at_least"] = round(
+                m["browser_ready_s_100k_naive_more_than"] / m["browser_ready_s_100k"], 1
+            )
+    change = out["filter_change"]
+    if "ours" in change:
+        m["filter_change_bytes_100k"] = change["ours"]["ws"] + change["ours"]["http"]
+        m["filter_change_s_100k"] = round(change["ours"]["seconds"], 2)
+    if "pydeck" in change:
+        m["filter_change_bytes_100k_pydeck"] = change["pydeck"]["ws"] + change["pydeck"]["http"]
+    if ready.get("naive_100k", {}).get("first_load_ws_bytes"):
+        # The naive page sends its whole map again on every rerun: a filter change costs its first load.
+        m["filter_change_bytes_100k_naive"] = ready["naive_100k"]["first_load_ws_bytes"]
+    for app, mem in out["memory"].items():
+        suffix = "" if app == "ours" else f"_{app}"
+        for n, mb in mem["per_session_mb"].items():
+            m[f"session_memory_mb_200k_{n}_sessions{suffix}"] = mb
+        m[f"session_memory_mb_200k{suffix}"] = max(mem["per_session_mb"].values())
+        m[f"session_memory_released_mb_200k{suffix}"] = mem["released_mb"]
+    checks = out["checks"]
+    if checks:
+        m["browser_counts_equal_summary"] = int(
+            all(c["headline_equals_cli_summary"] and c["map_points_equal_drawable_events"] for c in checks.values())
+        )
+    refused = sorted({u.split("/")[2] for got in ready.values() for u in got.get("refused", [])})
+    if refused:
+        rep.notes.append(f"hosts the pages asked for, refused by the benchmark (no network): {', '.join(refused)}")
 
 
 def bench_filter_aggregate(rep: Report, synth: Synth, n: int) -> None:
@@ -706,7 +794,7 @@ def write_markdown(path: Path, rep: Report, machine: dict, targets: list[dict]) 
         f"Run {machine['date_utc']}"
         + (" in quick mode (100k rows, plus the 1M filter+aggregate)." if rep.quick else "."),
         "",
-        "## Targets (issue 6)",
+        "## Targets (issues 6, 11, 10 and 13)",
         "",
         "| target | metric | measured | wanted | verdict |",
         "|---|---|---:|---:|---|",
@@ -730,6 +818,7 @@ def write_markdown(path: Path, rep: Report, machine: dict, targets: list[dict]) 
     for r in rep.stages:
         rate = f"{r['rows_per_s']:,}" if "rows_per_s" in r else "–"
         lines.append(f"| {r['stage']} | {r['rows']:,} | {r['seconds']:.3f} | {rate} | {r['peak_mem_mb']:.1f} |")
+    lines += browser_markdown(rep.browser)
     lines += ["", "## All metrics", "", "| metric | value |", "|---|---:|"]
     for k, val in rep.metrics.items():
         lines.append(f"| `{k}` | {val:,} |" if isinstance(val, int) else f"| `{k}` | {val} |")
@@ -741,6 +830,74 @@ def write_markdown(path: Path, rep: Report, machine: dict, targets: list[dict]) 
     lines += ["", cluster_doc().strip(), ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def browser_markdown(out: dict) -> list[str]:
+    """The browser stage's tables: time to a drawn map per app and size, filter change, memory per session."""
+    if not out:
+        return []
+    apps = {"ours": "this app (Map page)", "pydeck": "`st.pydeck_chart` (deck.gl)", "naive": "naive folium markers"}
+    lines = [
+        "",
+        "## The map in Chromium (issue 13)",
+        "",
+        "Each visit is a new browser context (cold HTTP cache, new Streamlit session) on a server warmed by one "
+        "visit (the naive map: one visit, no warm-up), Debian's Chromium 1440x900 driven by Playwright, no "
+        "network. Ready = the points on screen (how each app is detected: `benchmarks/browser_stage.py`). "
+        f"Load average at the start {out.get('load_at_start')}, at the end {out.get('load_at_end')} (2 cores).",
+        "",
+        "| app | events | ready (median) | runs | load (1, 5, 15 min) | first load, websocket bytes |",
+        "|---|---:|---:|---|---|---:|",
+    ]
+    for key, got in out.get("ready", {}).items():
+        app, size = key.split("_")
+        if "median_s" in got:
+            lines.append(
+                f"| {apps[app]} | {size} | {got['median_s']} s | {got['runs_s']} | {got['load']} | "
+                f"{got.get('first_load_ws_bytes') or 0:,} |"
+            )
+        else:
+            lines.append(f"| {apps[app]} | {size} | not drawn within {got['timeout_s']:.0f} s | | {got['load']} | |")
+    change = out.get("filter_change", {})
+    if change:
+        lines += [
+            "",
+            'Switching "Exact places only" on (100k events): bytes the page received until it showed the new '
+            "selection (websocket payloads after decompression, plus HTTP bodies).",
+            "",
+            "| app | websocket bytes | HTTP bytes | seconds |",
+            "|---|---:|---:|---:|",
+        ]
+        for app, got in change.items():
+            lines.append(f"| {apps[app]} | {got['ws']:,} | {got['http']:,} | {got['seconds']:.2f} |")
+    memory = out.get("memory", {})
+    if memory:
+        lines += [
+            "",
+            "Server memory (resident set of the Streamlit process) with sessions open on the full view of 200k "
+            "events, above the resident set after one warm-up visit; then every session closed.",
+            "",
+            "| app | after warm-up | 1 session | 5 sessions | 10 sessions | MB per session (1 / 5 / 10) | "
+            "after closing all (sessions dropped)  |",
+            "|---|---:|---:|---:|---:|---|---:|",
+        ]
+        for app, got in memory.items():
+            per = got["per_session_mb"]
+            tot = got["total_mb"]
+            counts = sorted(per, key=int)
+            lines.append(
+                f"| {apps[app]} | {got['baseline_mb']} MB | "
+                + " | ".join(f"{tot[c]} MB" for c in counts)
+                + f" | {' / '.join(str(per[c]) for c in counts)} | {got['after_close_mb']} MB |"
+            )
+    checks = out.get("checks", {})
+    for size, c in checks.items():
+        lines.append(
+            f"\nCounts, {size}: the page's headline equals `python -m geo summary` on the same file: "
+            f'{c["headline_equals_cli_summary"]} ("{c["headline"]}"); points drawn equal the events with a '
+            f"district point ({c['drawable']:,}): {c['map_points_equal_drawable_events']}."
+        )
+    return lines
 
 
 def interpret(m: dict[str, object]) -> list[str]:
@@ -798,14 +955,27 @@ def main(argv: list[str] | None = None) -> int:
         "--dask-workers", type=int, default=os.cpu_count() or 1, help="also run the ingest on a LocalCluster (0: skip)"
     )
     parser.add_argument(
-        "--skip", action="append", default=[], choices=["assign", "geocode", "map", "aggregate", "ingest", "store"]
+        "--skip",
+        action="append",
+        default=[],
+        choices=["assign", "geocode", "map", "aggregate", "ingest", "store", "browser"],
+    )
+    parser.add_argument("--browser-runs", type=int, default=3, help="timed visits per app and size (median kept)")
+    parser.add_argument(
+        "--naive-timeout", type=float, default=300.0, help="seconds to wait for the naive folium map in Chromium"
     )
     parser.add_argument("--only", action="append", default=[], help="run only these stages (repeatable)")
     parser.add_argument("--from-json", metavar="IN", type=Path, help="only rewrite the markdown from a saved JSON run")
     args = parser.parse_args(argv)
     if args.from_json:
         saved = json.loads(args.from_json.read_text(encoding="utf-8"))
-        rep = Report(quick=saved["quick"], metrics=saved["metrics"], stages=saved["stages"], notes=saved["notes"])
+        rep = Report(
+            quick=saved["quick"],
+            metrics=saved["metrics"],
+            stages=saved["stages"],
+            notes=saved["notes"],
+            browser=saved.get("browser", {}),
+        )
         REPEAT = max(1, args.repeat)
         write_markdown(args.markdown, rep, saved["machine"], saved["targets"])
         print(f"Wrote {args.markdown} from {args.from_json}")
@@ -827,6 +997,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda: None if args.quick else bench_ingest(rep, synth, args.ingest_rows, dask_workers=args.dask_workers),
         ),
         ("store", lambda: bench_store(rep, synth)),
+        ("browser", lambda: bench_browser(rep, synth, runs=args.browser_runs, naive_timeout=args.naive_timeout)),
     ]
     for name, fn in stages:
         if name in args.skip or (args.only and name not in args.only):
@@ -851,6 +1022,7 @@ def main(argv: list[str] | None = None) -> int:
         "stages": rep.stages,
         "targets": targets,
         "notes": rep.notes,
+        "browser": rep.browser,
     }
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
