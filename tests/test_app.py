@@ -311,3 +311,45 @@ def test_missing_map_assets_say_which_command_to_run(tmp_path, monkeypatch):
     assert "python -m geo fetch-assets" in at.error[0].value.replace("\\", "")
     assert not at.get("component_instance")  # no map that would call a CDN
     assert app_headline(at) == cli_headline("--group", "AFF")  # the rest of the page still works
+
+
+# --------------------------------------------------------------------------- the Map page's map (issues 12, 13)
+
+
+def test_a_filter_change_keeps_the_base_map_and_sends_only_the_selection():
+    at = new_app(basemap="none").run()
+    assert_ran_cleanly(at)
+    first = map_args(at)
+    at.multiselect(key="f_group").set_value(["NRF"]).run()
+    assert_ran_cleanly(at)
+    second = map_args(at)
+    # streamlit-folium keys the map on its script: the same script, so the browser keeps the map (and where
+    # the user panned it) and only applies the new selection.
+    assert first["script"] == second["script"] and len(first["script"]) < 20_000
+    assert "AfgMap.update(" in second["feature_group"] and first["feature_group"] != second["feature_group"]
+    # The boundaries and our code come as cacheable static files, never inside the message.
+    assert any("/app/static/generated/afg-boundaries-" in url for url in first["js_links"])
+    assert "AF3201" not in first["script"] + second["feature_group"].split('"districts"')[0]
+
+
+def test_empty_selection_asks_to_widen_the_filters():
+    from geo.events import load_events
+
+    events = load_events()
+    days = pd.date_range(events["event_date"].min(), events["event_date"].max(), freq="D")
+    nrf_days = set(events.loc[events["group"] == "NRF", "event_date"].dt.normalize())
+    quiet = next(d for d in days if d not in nrf_days).date().isoformat()
+    at = new_app(group="NRF", start=quiet, end=quiet, basemap="none").run()
+    assert_ran_cleanly(at)
+    assert at.subheader[0].value == "No events match these filters"
+    assert "Widen the filters" in at.info[0].value
+    assert not any("0 events" in block.value for block in at.markdown)
+    assert "Widen the filters" in map_args(at)["feature_group"]  # the map says so too
+
+
+def test_filter_caption_names_provinces_not_codes():
+    at = new_app(province=["AF32", "AF08"]).run()
+    assert_ran_cleanly(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("Filters:"))
+    assert "Herat \\(Hirat\\)" in caption and "Panjshir \\(Panjsher\\)" in caption  # markdown-escaped brackets
+    assert "AF32" not in caption and "AF08" not in caption

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -188,3 +189,40 @@ def test_fetch_assets_command_verifies_what_is_there(vendor, capsys):
 
     assert main(["fetch-assets", "--verify-only"]) == 0
     assert "assets verified" in capsys.readouterr().out
+
+
+def test_unpacked_files_carry_a_stable_time_so_browsers_keep_them(tmp_path):
+    # Streamlit's /app/static sends Last-Modified and no Cache-Control: the file's time is what the
+    # browser's heuristic freshness is computed from. A versioned file gets npm's fixed tarball time.
+    pkg, data = _small_tarball()
+    registry = _file_registry(tmp_path / "registry", pkg, data)
+    dest = tmp_path / "vendor"
+    assets.fetch_assets(dest=dest, registry=registry, packages=[pkg["name"]])
+    unpacked = dest / "iso8601-js-period@0.2.1" / "iso8601.js"
+    assert int(unpacked.stat().st_mtime) == assets.STABLE_MTIME
+    # A folder unpacked before this rule gets the time on the next run, without a download.
+    os.utime(unpacked, (1_700_000_000, 1_700_000_000))
+    assets.fetch_assets(dest=dest, registry="file:///nonexistent", packages=[pkg["name"]])
+    assert int(unpacked.stat().st_mtime) == assets.STABLE_MTIME
+
+
+def test_published_files_are_named_by_their_content_and_written_once(tmp_path):
+    url = assets.publish_file("afg-test", b"window.a = 1;", suffix=".js", dest=tmp_path)
+    name = url.rsplit("/", 1)[1]
+    assert url.startswith(settings.GENERATED_URL + "/afg-test-") and name.endswith(".js")
+    path = tmp_path / name
+    assert path.read_bytes() == b"window.a = 1;" and int(path.stat().st_mtime) == assets.STABLE_MTIME
+    assert assets.publish_file("afg-test", b"window.a = 1;", suffix=".js", dest=tmp_path) == url  # same bytes
+    other = assets.publish_file("afg-test", b"window.a = 2;", suffix=".js", dest=tmp_path)
+    assert other != url and len(list(tmp_path.iterdir())) == 2  # other bytes, another name; nothing overwritten
+    with pytest.raises(ValueError, match="name"):
+        assets.publish_file("../evil", b"x", suffix=".js", dest=tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # root may write anyway
+            with pytest.raises(AssetsMissingError, match="cannot write"):
+                assets.publish_file("afg-test", b"x", suffix=".js", dest=locked)
+    finally:
+        locked.chmod(0o700)

@@ -15,6 +15,7 @@ from geo.assets import STABLE_MTIME
 from geo.errors import InputError
 from geo.events import load_events
 from geo.filters import Filters, apply_filters, summarize
+from geo.groups import GROUP_COLORS
 from geo.maps import (
     EMPTY_NOTICE,
     OFFLINE_NOTICE,
@@ -346,6 +347,28 @@ DRAWN_JS = """() => {
 }"""
 
 
+# The canvas pixels of the three largest rings, sampled around each ring (between the hole and the rim).
+RING_PIXELS_JS = """() => {
+  const L = AfgMap.state.events, d = L._drawn, ctx = L._canvas.getContext("2d"), ratio = window.devicePixelRatio || 1;
+  const rings = [];
+  for (let j = 0; j < d.c.length; j++) {
+    const s = L.describe(d.c[j]);
+    if (!s.single) rings.push({j: j, total: s.total, groups: Object.keys(s.groups)});
+  }
+  rings.sort((a, b) => b.total - a.total);
+  return rings.slice(0, 3).map(r => {
+    const pixels = [];
+    for (let k = 0; k < 8; k++) {
+      const a = (k / 8) * 2 * Math.PI + 0.2, rad = d.r[r.j] * 0.82;
+      const px = ctx.getImageData(Math.round((d.x[r.j] + rad * Math.cos(a)) * ratio),
+                                  Math.round((d.y[r.j] + rad * Math.sin(a)) * ratio), 1, 1).data;
+      pixels.push([px[0], px[1], px[2]]);
+    }
+    return {groups: r.groups, pixels: pixels};
+  });
+}"""
+
+
 def test_in_chromium_stacked_places_show_their_count_and_clusters_their_groups(
     events, display_boundaries, chromium_page
 ):
@@ -360,13 +383,23 @@ def test_in_chromium_stacked_places_show_their_count_and_clusters_their_groups(
     clusters = [c for c in drawn if not c["single"]]
     assert stacked and clusters
     assert all(c["r"] > 6 for c in stacked + clusters)  # a disc with a number, never the 12 px dot
-    # A cluster's colours are its groups, in proportion (e.g. {"NRF": 5, "ISKP": 3}).
+    # A cluster's colours are its groups, in proportion (e.g. {"NRF": 5, "ISKP": 3}): the ring's pixels are
+    # drawn in those groups' colours (sampled on the three largest rings, which are drawn last, on top).
     for c in clusters:
         assert sum(c["groups"].values()) == c["total"]
+    rings = page.evaluate(RING_PIXELS_JS)
+    assert len(rings) == 3
+    for ring in rings:
+        wanted = [GROUP_COLORS[g] for g in ring["groups"]]
+        for rgb in ring["pixels"]:
+            assert any(
+                all(abs(int(hex_color[1 + 2 * i : 3 + 2 * i], 16) - rgb[i]) <= 40 for i in range(3))
+                for hex_color in wanted
+            ), (rgb, wanted)
     # The counts under province names, and no label overlaps another.
     badges = page.evaluate(
         "() => [...document.querySelectorAll('.afg-label')].filter(e => !e.classList.contains('afg-hidden'))"
-        ".map(e => { const r = e.getBoundingClientRect(); const b = e.querySelector('.afg-badge');"
+        ".map(e => { const r = e.firstElementChild.getBoundingClientRect(); const b = e.querySelector('.afg-badge');"
         " return [r.left, r.top, r.right, r.bottom, b.hidden ? '' : b.textContent]; })"
     )
     assert sum(int(b[4].split()[0]) for b in badges if b[4]) > 0

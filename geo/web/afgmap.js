@@ -58,9 +58,12 @@
   A.formatCount = formatCount;
 
   var CSS = [
-    ".afg-label{font:11px/1.25 sans-serif;color:#222;white-space:nowrap;text-align:center;pointer-events:none;",
-    "text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff;transform:translate(-50%,-50%);width:auto!important;height:auto!important}",
+    // Leaflet places the label's (empty) box at its point; the text inside is centred on it.
+    ".afg-label{width:0!important;height:0!important;pointer-events:none}",
+    ".afg-label-in{position:absolute;transform:translate(-50%,-50%);font:11px/1.25 sans-serif;color:#222;",
+    "white-space:nowrap;text-align:center;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff}",
     ".afg-label .afg-badge{display:block;font-weight:bold;color:#5a2d82;font-size:10.5px}",
+    ".afg-label .afg-badge[hidden]{display:none}",
     ".afg-label.afg-hidden{visibility:hidden}",
     ".afg-legend{background:rgba(255,255,255,.94);font:12px/1.35 sans-serif;border-radius:4px;",
     "box-shadow:0 0 6px rgba(0,0,0,.3);max-width:250px}",
@@ -75,7 +78,7 @@
     "box-shadow:0 1px 4px rgba(0,0,0,.25);pointer-events:auto}",
     ".afg-notice[hidden]{display:none}",
     ".afg-notice p{margin:0}.afg-notice p+p{margin-top:4px}",
-    ".afg-popup-list{max-height:320px;overflow-y:auto;padding-right:4px}.afg-popup-list hr{margin:4px 0}",
+    ".afg-popup-list{padding-right:4px}.afg-popup-list hr{margin:4px 0}",
     ".afg-events-pane{pointer-events:none}",
     ".leaflet-control-attribution{font-size:10px;line-height:1.3}",
     ".afg-legend .it{display:inline-block;margin-right:7px;white-space:nowrap}",
@@ -375,8 +378,17 @@
         map.setView(bounds.getCenter(), Math.max(target, map.getZoom() + 1));
         return;
       }
-      var latlng = L.latLng(info.lat, info.lng);
-      L.popup({ maxWidth: 340, autoPanPadding: [20, 20] }).setLatLng(latlng).setContent(this.popupHtml(info)).openOn(map);
+      var latlng = L.latLng(info.lat, info.lng), size = map.getSize();
+      // Within the map on a phone too: narrower than the map, at most 60 % of its height (the list scrolls).
+      L.popup({
+        maxWidth: Math.min(340, size.x - 80),
+        minWidth: Math.min(200, size.x - 80),
+        maxHeight: Math.max(160, Math.round(size.y * 0.6)),
+        autoPanPadding: [12, 12],
+      })
+        .setLatLng(latlng)
+        .setContent(this.popupHtml(info))
+        .openOn(map);
       // Report the place's own coordinates (the page lists the events there below the map).
       this.fire("click", { latlng: latlng, originalEvent: e.originalEvent });
     },
@@ -460,27 +472,44 @@
 
   // --------------------------------------------------------------------- labels
 
-  /** Hide province labels that would overlap a label already placed (labels with a badge first). */
+  /** Hide province labels that would overlap a label already placed (labels with a badge first).
+   *  Boxes come from each label's point on the map and its text's size, not from where the DOM
+   *  happens to be at the moment. Returns false when a label could not be measured yet (the frame
+   *  not laid out): call again later. */
   function declutter(labels) {
-    var boxes = [];
+    var boxes = [], measured = true, map = A.state && A.state.map;
+    if (!map) return false;
     var order = labels.slice().sort(function (a, b) {
       return (b.badge ? 1 : 0) - (a.badge ? 1 : 0) || b.area - a.area;
     });
     order.forEach(function (lab) {
-      var el = lab.marker.getElement();
-      if (!el) return;
-      el.classList.remove("afg-hidden");
-      var r = el.getBoundingClientRect();
-      if (!r.width) return;
-      var box = [r.left - 2, r.top - 1, r.right + 2, r.bottom + 1];
+      var el = lab.marker.getElement(), inner = el && el.firstElementChild;
+      if (!inner) return;
+      var w = inner.offsetWidth, h = inner.offsetHeight;
+      if (!w) {
+        measured = false;
+        return;
+      }
+      var p = map.latLngToContainerPoint(lab.marker.getLatLng());
+      var box = [p.x - w / 2 - 2, p.y - h / 2 - 1, p.x + w / 2 + 2, p.y + h / 2 + 1];
       var clash = boxes.some(function (b) {
         return box[0] < b[2] && box[2] > b[0] && box[1] < b[3] && box[3] > b[1];
       });
-      if (clash) el.classList.add("afg-hidden");
-      else boxes.push(box);
+      el.classList.toggle("afg-hidden", clash);
+      if (!clash) boxes.push(box);
     });
+    return measured;
   }
   A.declutter = declutter;
+
+  /** Declutter now and, until every label could be measured, again a little later (at most 2 s). */
+  function declutterSoon(labels, tries) {
+    if (!declutter(labels) && (tries || 0) < 20) {
+      setTimeout(function () {
+        declutterSoon(labels, (tries || 0) + 1);
+      }, 100);
+    }
+  }
 
   // --------------------------------------------------------------------- the map
 
@@ -511,7 +540,7 @@
       var poly = L.polygon(ringsOf(p.g, data.scale), { color: "#333333", weight: 1.4, fill: false });
       poly.bindTooltip("<b>" + p.t + "</b> province", { sticky: true });
       poly.addTo(provinces);
-      var el = '<span class="afg-name">' + p.n + '</span><span class="afg-badge" hidden></span>';
+      var el = '<div class="afg-label-in"><span class="afg-name">' + p.n + '</span><span class="afg-badge" hidden></span></div>';
       var marker = L.marker(p.l, {
         icon: L.divIcon({ className: "afg-label", html: el, iconSize: null }),
         interactive: false,
@@ -539,8 +568,8 @@
     overlays[config.layers.events] = events;
     state.control = L.control.layers(null, overlays, { collapsed: true, position: "topright" }).addTo(map);
 
-    map.on("zoomend", function () {
-      declutter(state.labels);
+    map.on("zoomend resize", function () {
+      declutterSoon(state.labels);
     });
 
     // Fit the country to the map's real size (the frame's width is known only once it is laid out),
@@ -616,7 +645,7 @@
       );
     });
     if (!state.updates) state.fit();
-    declutter(state.labels);
+    declutterSoon(state.labels);
     state.legend.setContent(d.legend);
     state.notice.set("empty", d.emptyNotice || null);
     state.events.setData(d);

@@ -100,6 +100,16 @@ DRAWN_JS = """() => {
 }"""
 
 
+def open_sidebar(page) -> None:
+    """Open the sidebar if it is closed (it starts closed on a phone)."""
+    box = page.locator('[data-testid="stSidebar"]').bounding_box()
+    if box["x"] + box["width"] <= 0:
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right > 200"
+        )
+
+
 def click_in_map(page, frame, x: float, y: float) -> None:
     """Click at (x, y) of the map frame's viewport (the map scrolled into view first)."""
     element = page.locator("iframe[title*='st_folium']").first
@@ -156,9 +166,11 @@ def test_map_draws_provinces_and_districts_offline(bundled_server, sized_page, o
     shot(sized_page, "map", output_dir)
     legend.locator("button").click()  # folds and unfolds
     assert frame.evaluate("() => AfgMap.state.legend._folded") is (not folded)
-    if sized_page.size == "mobile":
-        # The sidebar starts closed on a phone, so the map is what one sees.
-        assert page.locator('[data-testid="stSidebar"][aria-expanded="true"]').count() == 0
+    sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()
+    if sized_page.size == "mobile":  # closed on a phone (moved off the screen), so the map is what one sees
+        assert sidebar["x"] + sidebar["width"] <= 0, sidebar
+    else:
+        assert sidebar["x"] >= 0 and sidebar["width"] >= 250, sidebar
     assert sized_page.errors == []
 
 
@@ -409,15 +421,17 @@ def test_empty_selection_asks_to_widen_the_filters(bundled_server, sized_page, o
     shot(sized_page, "empty-selection", output_dir)
 
 
-def test_filter_caption_names_provinces(bundled_server, offline_page):
-    page = offline_page.page
+def test_filter_caption_names_provinces(bundled_server, sized_page, output_dir):
+    page = sized_page.page
     open_app(page, bundled_server.url, {"province": "AF32", "basemap": "none"})
     wait_for_headline(page)
     caption = page.get_by_text("Filters:").first.inner_text()
     assert "Herat (Hirat)" in caption and "AF32" not in caption
+    shot(sized_page, "caption-names", output_dir)
 
 
-def test_a_filter_change_updates_the_map_in_place_and_back_restores_it(bundled_server, offline_page, output_dir):
+def test_a_filter_change_updates_the_map_in_place_and_back_restores_it(bundled_server, sized_page, output_dir):
+    offline_page = sized_page
     page = offline_page.page
     received: list[int] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(len(payload))))
@@ -427,6 +441,7 @@ def test_a_filter_change_updates_the_map_in_place_and_back_restores_it(bundled_s
     version = ready_version(frame)
     boundaries = [u for u in offline_page.requests if "/generated/afg-boundaries-" in u]
     assert len(boundaries) == 1
+    open_sidebar(page)
     before = sum(received)
     page.get_by_text("Exact places only").click()
     page.wait_for_function("() => location.search.includes('exact=1')", timeout=MAP_TIMEOUT_S * 1000)
