@@ -21,6 +21,7 @@ import pytest
 from geo import settings
 from geo.events import load_events
 from geo.filters import Filters, apply_filters, headline
+from geo.groups import GROUP_COLORS
 
 from .conftest import VIEWPORTS, OfflinePage
 
@@ -110,6 +111,48 @@ def open_sidebar(page) -> None:
         )
 
 
+# The canvas pixels of the three largest rings that stand clear of others, sampled around each ring
+# (between its hole and its rim).
+RING_PIXELS_JS = """() => {
+  const L = AfgMap.state.events, d = L._drawn, ctx = L._canvas.getContext("2d"), ratio = window.devicePixelRatio || 1;
+  const rings = [];
+  for (let j = 0; j < d.c.length; j++) {
+    const s = L.describe(d.c[j]);
+    // Only rings that no other drawn disc or ring touches (a neighbour drawn on top would hide part of it).
+    const alone = d.c.every((_, k) => k === j || Math.hypot(d.x[k] - d.x[j], d.y[k] - d.y[j]) > d.r[k] + d.r[j]);
+    if (!s.single && alone) rings.push({j: j, total: s.total, groups: Object.keys(s.groups)});
+  }
+  rings.sort((a, b) => b.total - a.total);
+  return rings.slice(0, 3).map(r => {
+    const pixels = [];
+    for (let k = 0; k < 8; k++) {
+      const a = (k / 8) * 2 * Math.PI + 0.2, rad = d.r[r.j] * 0.82;
+      const px = ctx.getImageData(Math.round((d.x[r.j] + rad * Math.cos(a)) * ratio),
+                                  Math.round((d.y[r.j] + rad * Math.sin(a)) * ratio), 1, 1).data;
+      pixels.push([px[0], px[1], px[2]]);
+    }
+    return {groups: r.groups, pixels: pixels};
+  });
+}"""
+
+# The boxes of the province labels on screen.
+LABELS_JS = """() => [...document.querySelectorAll('.afg-label:not(.afg-hidden)')].map(e => {
+  const r = e.firstElementChild.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"""
+
+# Every province's count of province-level events, as its label holds it (shown or hidden by the declutter).
+BADGES_JS = """() => AfgMap.state.labels.filter(l => l.badge).map(l => [
+  l.marker.getElement().querySelector('.afg-name').textContent,
+  l.marker.getElement().querySelector('.afg-badge').textContent, l.badge])"""
+
+
+def ring_in_group_colours(ring: dict) -> bool:
+    """At least 6 of the 8 pixels sampled around a ring are one of its groups' colours (the others may fall on
+    the anti-aliased edge between two groups' slices)."""
+    wanted = [[int(c[k : k + 2], 16) for k in (1, 3, 5)] for c in (GROUP_COLORS[g] for g in ring["groups"])]
+    hits = sum(any(all(abs(w[i] - rgb[i]) <= 40 for i in range(3)) for w in wanted) for rgb in ring["pixels"])
+    return hits >= 6
+
+
 def click_in_map(page, frame, x: float, y: float) -> None:
     """Click at (x, y) of the map frame's viewport (the map scrolled into view first)."""
     element = page.locator("iframe[title*='st_folium']").first
@@ -163,6 +206,19 @@ def test_map_draws_provinces_and_districts_offline(bundled_server, sized_page, o
         assert not boxes_overlap(controls[a], controls[b]), (a, b, controls)
     legend_share = controls["legend"]["width"] * controls["legend"]["height"] / (size["x"] * size["y"])
     assert legend_share < (0.03 if sized_page.size == "mobile" else 0.15), legend_share
+    # Rings are drawn in their groups' colours; the counts of province-level events sit in the province
+    # labels, and no visible label overlaps another.
+    rings = frame.evaluate(RING_PIXELS_JS)
+    assert rings
+    for ring in rings:
+        assert ring_in_group_colours(ring), json.dumps(ring)
+    labels = frame.evaluate(LABELS_JS)
+    level = apply_filters(load_events(), Filters())
+    level = level[(level["adm1_pcode"] != "") & (level["adm2_pcode"] == "")]
+    assert sorted(n for _, _, n in frame.evaluate(BADGES_JS)) == sorted(level["adm1_pcode"].value_counts().tolist())
+    for i, a in enumerate(labels):
+        for b in labels[i + 1 :]:
+            assert not (a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]), (a, b)
     shot(sized_page, "map", output_dir)
     legend.locator("button").click()  # folds and unfolds
     assert frame.evaluate("() => AfgMap.state.legend._folded") is (not folded)
