@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,7 +35,7 @@ from geo.aggregate import aggregate_by_district, aggregate_by_province
 from geo.errors import InputError
 from geo.filters import Filters, summarize
 from geo.schema import EVENT_COLUMNS, PRECISION_PROVINCE
-from geo.tables import csv_bytes, write_tables_atomic
+from geo.tables import csv_bytes, json_value, write_tables_atomic
 
 #: Decimals of exported coordinates (RFC 7946 section 11.2: 6 decimals is about 10 cm).
 COORD_DECIMALS = 6
@@ -57,25 +56,6 @@ NUMERIC_COLUMNS: tuple[str, ...] = ("latitude", "longitude", "geo_precision", "f
 LEVELS: tuple[str, ...] = ("district", "province")
 
 
-def _json_value(value: Any) -> Any:
-    """A JSON-ready scalar: dates as ``YYYY-MM-DD``, missing values as None, numpy scalars as Python ones."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, (pd.Timestamp, dt.datetime)):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-        if isinstance(value, float) and math.isnan(value):
-            return None
-    if isinstance(value, str) and value == "":
-        return None
-    return value
-
-
 def _now_utc(exported_at: dt.datetime | None) -> str:
     when = exported_at or dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
@@ -84,7 +64,8 @@ def _now_utc(exported_at: dt.datetime | None) -> str:
 
 
 def _json_column(series: pd.Series) -> list[Any]:
-    """A column as JSON-ready values, computed column-wise: the same as :func:`_json_value` on each cell."""
+    """A column as JSON-ready values, computed column-wise: :func:`geo.tables.json_value` of each cell
+    (``empty_as_none``: an empty text is ``null``)."""
     if pd.api.types.is_datetime64_any_dtype(series):
         text = series.dt.strftime("%Y-%m-%d")
         return [None if pd.isna(v) else v for v in text.astype("object")]
@@ -96,7 +77,7 @@ def _json_column(series: pd.Series) -> list[Any]:
         return [None if v != v else float(v) for v in series.astype("float64").tolist()]
     if pd.api.types.is_string_dtype(series):
         return [v if v != "" else None for v in series.astype("string").fillna("").tolist()]
-    return [_json_value(v) for v in series.astype("object").tolist()]
+    return [json_value(v, empty_as_none=True) for v in series.astype("object").tolist()]
 
 
 def _event_geometries(events: pd.DataFrame) -> list[dict[str, Any] | None]:
@@ -234,7 +215,7 @@ def aggregates_to_geojson(
             geometry = {"type": geometry["type"], "coordinates": _round_coords(geometry["coordinates"])}
             names = {"name_en": shape.get("name_en"), "name_da": shape.get("name_da")}
         props = {"pcode": pcode, **names}
-        props.update({k: _json_value(v) for k, v in record.items()})
+        props.update({k: json_value(v, empty_as_none=True) for k, v in record.items()})
         if level == "province":
             props.pop("adm1_pcode", None)
         features.append({"type": "Feature", "geometry": geometry, "properties": props})

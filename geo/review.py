@@ -8,13 +8,14 @@ Pure functions over frames; the Data page (``pages/upload_box.py``, ``pages/data
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 from geo.display import date_labels, placement_label, unit_label
 from geo.schema import aggregate_mask, validate_events
-from geo.validate import LIKELY_DUPLICATE_DAYS
+from geo.validate import LIKELY_DUPLICATE_DAYS, likely_duplicate_pairs
 
 #: Review-note fields that are a location check: a row failing one starts unticked in the review.
 LOCATION_FIELDS = ("latitude/longitude", "latitude", "longitude", "location", "adm1_pcode/adm2_pcode")
@@ -180,10 +181,18 @@ def apply_review(events: pd.DataFrame, edited: pd.DataFrame | None) -> tuple[pd.
     return checked.reset_index(drop=True), int(drop.sum())
 
 
-def duplicate_pairs(events: pd.DataFrame, *, days: int = LIKELY_DUPLICATE_DAYS) -> pd.DataFrame:
-    """Pairs of likely duplicates: same group, same district, dates within ``days`` (the ingest review's rule).
+def duplicate_pairs(
+    events: pd.DataFrame,
+    *,
+    days: int = LIKELY_DUPLICATE_DAYS,
+    dismissed: Iterable[tuple[str, str]] | None = None,
+) -> pd.DataFrame:
+    """Pairs of likely duplicates by the ingest review's rule (:func:`geo.validate.likely_duplicate_pairs`):
+    same group, same district, dates within ``days``; ties on a date in ``event_id`` order.
 
-    Group statements and events without a district or a date are not compared.
+    Group statements and events without a district or a date are not compared. A pair in ``dismissed``
+    (judged two different events, :meth:`geo.store.Store.distinct_pairs`) is not shown: each event is
+    paired with the next one in its window that is not dismissed instead.
 
     Returns
     -------
@@ -196,23 +205,16 @@ def duplicate_pairs(events: pd.DataFrame, *, days: int = LIKELY_DUPLICATE_DAYS) 
     ...                    "event_date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-09"]), "notes": ""})
     >>> duplicate_pairs(ev).values.tolist()
     [['a', 'b', 1]]
+    >>> duplicate_pairs(ev, dismissed={("a", "b")}).empty
+    True
     """
-    adm2 = events["adm2_pcode"].astype("string").fillna("")
-    dates = pd.to_datetime(events["event_date"])
-    ok = (adm2 != "").to_numpy() & dates.notna().to_numpy() & ~aggregate_mask(events)
-    sub = pd.DataFrame(
-        {
-            "event_id": events["event_id"].to_numpy()[ok],
-            "group": events["group"].to_numpy()[ok],
-            "adm2": adm2.to_numpy()[ok],
-            "date": dates.to_numpy()[ok],
-        }
-    ).sort_values(["group", "adm2", "date", "event_id"], kind="stable")
-    g, d, t, ids = (sub[c].to_numpy() for c in ("group", "adm2", "date", "event_id"))
-    gap = (t[1:] - t[:-1]).astype("timedelta64[D]").astype(int) if len(sub) > 1 else np.array([], dtype=int)
-    pair = (g[1:] == g[:-1]) & (d[1:] == d[:-1]) & (gap <= days)
-    k = np.flatnonzero(pair)
-    return pd.DataFrame({"first": ids[k], "second": ids[k + 1], "days_apart": gap[k]}).reset_index(drop=True)
+    first, second = likely_duplicate_pairs(
+        events, days=days, exclude=aggregate_mask(events), tiebreak=events["event_id"], dismissed=dismissed
+    )
+    ids = events["event_id"].to_numpy()
+    dates = pd.to_datetime(events["event_date"]).to_numpy()
+    gap = ((dates[second] - dates[first]) // np.timedelta64(1, "D")).astype(int)
+    return pd.DataFrame({"first": ids[first], "second": ids[second], "days_apart": gap})
 
 
 def labelled(events: pd.DataFrame) -> pd.DataFrame:

@@ -39,7 +39,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import math
 import threading
 import uuid
 from collections.abc import Iterator
@@ -55,6 +54,7 @@ from geo import settings
 from geo.errors import EventNotFoundError, InputError, SchemaError, StaleEditError, StoreError
 from geo.filters import Filters
 from geo.schema import CLAIM_STATUSES, EVENT_COLUMNS, OPTIONAL_COLUMNS, coerce_types, validate_events
+from geo.tables import json_value
 
 #: Version of the table layout below; stored in ``store_meta.schema_version``.
 SCHEMA_VERSION = 1
@@ -219,21 +219,6 @@ def _now() -> dt.datetime:
 
 def _quote(name: str) -> str:
     return f'"{name}"'
-
-
-def _json_value(value: Any) -> Any:
-    """A value as JSON keeps it: dates as ISO text, missing as None, numpy scalars as Python ones."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, (pd.Timestamp, dt.datetime)):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -545,7 +530,8 @@ class Store:
         row = conn.execute(sa.select(EVENTS).where(EVENTS.c.event_id == event_id)).mappings().first()
         if row is None:
             raise EventNotFoundError(f"event_id: no event {event_id!r} in the database")
-        out = {k: _json_value(v) for k, v in dict(row).items()}
+        # Timestamps keep their time (SQLite stores them as ISO text, PostgreSQL returns datetimes).
+        out = {k: v.isoformat() if isinstance(v, dt.datetime) else json_value(v) for k, v in dict(row).items()}
         for col in TEXT_COLUMNS:
             out[col] = out[col] or ""
         return out
@@ -700,7 +686,7 @@ class Store:
         records = _records(typed, STORE_COLUMNS)
         extra_cols = [c for c in events.columns if c not in STORE_COLUMNS]
         extras = (
-            [json.dumps({c: _json_value(v) for c, v in zip(extra_cols, row, strict=True)}, ensure_ascii=False)
+            [json.dumps({c: json_value(v) for c, v in zip(extra_cols, row, strict=True)}, ensure_ascii=False)
              for row in events[extra_cols].itertuples(index=False, name=None)]
             if extra_cols else [None] * len(typed)
         )  # fmt: skip
@@ -814,8 +800,8 @@ class Store:
             before = current[col]
             if col == "deleted":
                 before = bool(before)
-            if _json_value(before) != _json_value(after) and not (_blank(before) and _blank(after)):
-                diff[col] = [_json_value(before), _json_value(after)]
+            if json_value(before) != json_value(after) and not (_blank(before) and _blank(after)):
+                diff[col] = [json_value(before), json_value(after)]
         if not diff:
             return int(current["version"])
         version = int(current["version"]) + 1
@@ -974,7 +960,7 @@ class Store:
                         state[col] = before
             target = {
                 c: v for c, v in state.items()
-                if _json_value(v) != _json_value(current[c] if c != "deleted" else bool(current[c]))
+                if json_value(v) != json_value(current[c] if c != "deleted" else bool(current[c]))
             }  # fmt: skip
             return self._update(conn, event_id, target, expected_version=now_version, user=user,
                                 reason=reason or f"reverted to version {to_version}", action="revert")  # fmt: skip
@@ -1031,18 +1017,18 @@ def _csv_for_copy(columns: tuple[str, ...], rows: list[tuple]) -> bytes:
 
 
 def _blank(value: Any) -> bool:
-    return _json_value(value) in (None, "")
+    return json_value(value) in (None, "")
 
 
 def _check_row(values: dict[str, Any]) -> dict[str, Any]:
     """One event's values checked against the schema (:func:`geo.schema.validate_events`), as plain values."""
-    frame = pd.DataFrame([{c: ("" if _blank(values.get(c)) else str(_json_value(values.get(c))))
+    frame = pd.DataFrame([{c: ("" if _blank(values.get(c)) else str(json_value(values.get(c))))
                            for c in STORE_COLUMNS if c not in BOOL_COLUMNS}])  # fmt: skip
     try:
         typed = validate_events(frame)
     except SchemaError as exc:
         raise SchemaError(str(exc).removeprefix("row 1, ")) from None
-    out = {c: _json_value(typed[c].iloc[0]) for c in typed.columns if c in STORE_COLUMNS}
+    out = {c: json_value(typed[c].iloc[0]) for c in typed.columns if c in STORE_COLUMNS}
     out["is_aggregate"] = bool(typed["is_aggregate"].iloc[0]) or _truthy(values.get("is_aggregate"))
     out["needs_review"] = _truthy(values.get("needs_review"))
     return out
@@ -1051,7 +1037,7 @@ def _check_row(values: dict[str, Any]) -> dict[str, Any]:
 def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
-    return bool(_json_value(value) or False)
+    return bool(json_value(value) or False)
 
 
 def _db_value(col: str, value: Any) -> Any:

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import io
 import json
+import math
 import os
 import re
 import secrets
@@ -391,6 +393,46 @@ def load_json(data: bytes, *, name: str) -> object:
         raise InputError(f"{name}: not valid JSON ({_short(str(exc))})") from None
     except RecursionError:
         raise InputError(f"{name}: JSON nested too deeply to read") from None
+
+
+def json_value(value: object, *, empty_as_none: bool = False) -> object:
+    """One cell as JSON keeps it: dates as ``YYYY-MM-DD``, missing values as None, numpy scalars as Python ones.
+
+    The one conversion behind the GeoJSON export's properties and the event store's history
+    (``{field: [previous, new]}``) and comparisons. A date-time keeps its date only (event dates are days).
+
+    Parameters
+    ----------
+    value : object
+        A cell of an event frame or a database row.
+    empty_as_none : bool
+        Also ``""`` becomes None (the export writes an empty text as ``null``; the store keeps ``""``).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> json_value(pd.Timestamp("2024-03-01 10:30")), json_value(dt.date(987, 1, 2)), json_value(np.int64(3))
+    ('2024-03-01', '0987-01-02', 3)
+    >>> json_value(np.float32("nan")), json_value(pd.NA), json_value(np.datetime64("NaT")), json_value(np.datetime64("2024-05-06"))
+    (None, None, None, '2024-05-06')
+    >>> json_value(""), json_value("", empty_as_none=True)
+    ('', None)
+    """
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)  # .item() would give nanoseconds as an int
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dt.datetime):  # pd.Timestamp too
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if empty_as_none and isinstance(value, str) and value == "":
+        return None
+    return value
 
 
 # --------------------------------------------------------------------------------------

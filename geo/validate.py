@@ -384,10 +384,89 @@ def check_coordinates_place(
     return pd.Series(pa, index=lat.index), notes
 
 
+def likely_duplicate_pairs(
+    events: pd.DataFrame,
+    *,
+    days: int = LIKELY_DUPLICATE_DAYS,
+    exclude: pd.Series | np.ndarray | None = None,
+    tiebreak: pd.Series | np.ndarray | None = None,
+    dismissed: Iterable[tuple[str, str]] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The likely-duplicate rule, once for the ingest review and the Data page: which rows pair up.
+
+    Rows are ordered by group, district, date, then ``tiebreak`` (default: their position); each row is
+    paired with the next one in that order when both have the same group and district and their dates are
+    at most ``days`` apart. Rows without a district or a date are not compared.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        With ``event_id``, ``group``, ``adm2_pcode`` and ``event_date``.
+    days : int
+        Largest gap, in days, between two likely duplicates.
+    exclude : array of bool, optional
+        Rows to leave out (e.g. group statements).
+    tiebreak : array, optional
+        Orders rows of the same group, district and date (e.g. the ``event_id``).
+    dismissed : iterable of (event_id, event_id), optional
+        Pairs an editor judged to be two different events: never returned; a row is paired with the
+        next one in its window that is not dismissed instead.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Positions of the first and second row of each pair (the first's date is not later).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"event_id": ["a", "b", "c"], "group": ["NRF"] * 3, "adm2_pcode": ["AF0101"] * 3,
+    ...                    "event_date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-02"])})
+    >>> [p.tolist() for p in likely_duplicate_pairs(ev)]
+    [[0, 1], [1, 2]]
+    >>> [p.tolist() for p in likely_duplicate_pairs(ev, dismissed=[("b", "a")])]
+    [[0, 1], [2, 2]]
+    """
+    none = np.array([], dtype=np.intp)
+    adm2 = events["adm2_pcode"].astype("string").fillna("").to_numpy(dtype=object)
+    dates = pd.to_datetime(events["event_date"]).to_numpy()
+    ok = (adm2 != "") & ~pd.isna(dates)
+    if exclude is not None:
+        ok &= ~np.asarray(exclude, dtype=bool)
+    idx = np.flatnonzero(ok)
+    if idx.size < 2:
+        return none, none
+    groups = events["group"].astype("string").fillna("").to_numpy(dtype=object)
+    tie = idx if tiebreak is None else np.asarray(tiebreak, dtype=object)[idx]
+    sub = pd.DataFrame({"pos": idx, "group": groups[idx], "adm2": adm2[idx], "date": dates[idx], "tie": tie})
+    sub = sub.sort_values(["group", "adm2", "date", "tie"], kind="stable")
+    g, d, t, pos = (sub[c].to_numpy() for c in ("group", "adm2", "date", "pos"))
+    skip = {tuple(sorted(map(str, p))) for p in dismissed or ()}
+    ids = events["event_id"].astype("string").fillna("").to_numpy(dtype=object)[pos] if skip else None
+    limit = np.timedelta64(days, "D")
+    partner = np.full(len(pos), -1)
+    looking = np.arange(len(pos))
+    step = 1
+    # Rows are sorted, so once the row ``step`` places on is outside a row's window, every later one is too.
+    while looking.size:
+        j = looking + step
+        looking, j = looking[j < len(pos)], j[j < len(pos)]
+        near = (g[j] == g[looking]) & (d[j] == d[looking]) & ((t[j] - t[looking]) <= limit)
+        looking, j = looking[near], j[near]
+        free = np.ones(len(j), dtype=bool)
+        if skip:
+            free = np.array([tuple(sorted((a, b))) not in skip for a, b in zip(ids[looking], ids[j], strict=True)],
+                            dtype=bool)  # fmt: skip
+        partner[looking[free]] = j[free]
+        looking = looking[~free]
+        step += 1
+    k = np.flatnonzero(partner >= 0)
+    return pos[k], pos[partner[k]]
+
+
 def likely_duplicates(
     events: pd.DataFrame, *, days: int = LIKELY_DUPLICATE_DAYS, exclude: pd.Series | None = None
 ) -> np.ndarray:
-    """Review notes for likely duplicates: same group, same district, dates within ``days``.
+    """Review notes for likely duplicates (:func:`likely_duplicate_pairs`): same group, same district, dates within ``days``.
 
     Both events of a pair are noted, each naming the other's ``event_id``.
     Rows without a district or a date are not compared.
@@ -408,26 +487,12 @@ def likely_duplicates(
     >>> likely_duplicates(ev).tolist()
     ["likely duplicate of 'b' (same group NRF, district AF0101, dates within 1 day)", "likely duplicate of 'a' (same group NRF, district AF0101, dates within 1 day)", '']
     """
-    n = len(events)
-    out = np.full(n, "", dtype=object)
+    out = np.full(len(events), "", dtype=object)
+    a, b = likely_duplicate_pairs(events, days=days, exclude=exclude)
+    if a.size == 0:
+        return out
     adm2 = events["adm2_pcode"].astype("string").fillna("").to_numpy(dtype=object)
-    dates = pd.to_datetime(events["event_date"]).to_numpy()
-    ok = (adm2 != "") & ~pd.isna(dates)
-    if exclude is not None:
-        ok &= ~np.asarray(exclude, dtype=bool)
-    idx = np.flatnonzero(ok)
-    if idx.size < 2:
-        return out
     groups = events["group"].astype("string").fillna("").to_numpy(dtype=object)
-    sub = pd.DataFrame({"pos": idx, "group": groups[idx], "adm2": adm2[idx], "date": dates[idx]}).sort_values(
-        ["group", "adm2", "date", "pos"], kind="stable"
-    )
-    g, d, t, pos = (sub[c].to_numpy() for c in ("group", "adm2", "date", "pos"))
-    pair = (g[1:] == g[:-1]) & (d[1:] == d[:-1]) & ((t[1:] - t[:-1]) <= np.timedelta64(days, "D"))
-    k = np.flatnonzero(pair)
-    if k.size == 0:
-        return out
-    a, b = pos[k], pos[k + 1]
     ids = events["event_id"].astype("string").fillna("").to_numpy(dtype=object)
     unit = "day" if days == 1 else "days"
     why = " (same group " + groups[a] + ", district " + adm2[a] + f", dates within {days} {unit})"
