@@ -121,3 +121,15 @@ def test_commands_run_with_nothing_beside_the_checkout(command, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert '"events"' in done.stdout or "events" in done.stdout
+
+
+def test_readme_states_the_size_of_the_shipped_data():
+    """The README's data size (issue 9) is the size of what ``data/`` holds, to the byte and the file."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    files = [p for p in (REPO / "data").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    total = sum(p.stat().st_size for p in files)
+    stated = re.findall(r"\(([\d.]+) MB[:,]\s+([\d,]+) bytes in (\d+) files", readme)
+    assert len(stated) == 2, "the set-up and the licences sections both state the data size"
+    for mb, size, count in stated:
+        assert (int(size.replace(",", "")), int(count)) == (total, len(files))
+        assert float(mb) == round(total / 1e6, 1)
