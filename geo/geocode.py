@@ -672,6 +672,7 @@ def _scan(text: str, g: Gazetteer) -> tuple[list[_Mention], int | None, str]:
         _names_inside_villages(tree, words, brk, mentions)
     mentions.sort(key=lambda m: m.start)
     _mark_roads(mentions, words, brk)
+    _mark_destinations(mentions, words)
     _spread_plural_markers(mentions, words)
     # Urban context only matters for a capital that shares its province's name: look for it only then.
     shared = any(
@@ -861,6 +862,31 @@ def _mark_roads(mentions: list[_Mention], words: list[str], brk: list[bool]) -> 
         for a, b in zip(mentions, mentions[1:], strict=False):
             if _adjacent(words, a, b, brk) and (a.road or b.road):
                 a.road = b.road = True
+
+
+#: Words before a destination ("a road leading to the national capital, Kabul", "to and from the capital, Kabul").
+_DESTINATION_LEADS = {
+    ("leading", "to"), ("heading", "to"), ("headed", "to"), ("travelling", "to"), ("traveling", "to"),
+    ("going", "to"), ("bound", "for"), ("route", "to"), ("way", "to"), ("and", "from"), ("towards",), ("toward",),
+}  # fmt: skip
+#: Words between a destination lead and the name: "to the national capital, Kabul".
+_DESTINATION_FILLER = {"the", "national", "afghan", "capital", "city", "of", "provincial", "country", "countrys"}
+
+
+def _mark_destinations(mentions: list[_Mention], words: list[str]) -> None:
+    """A place named as where a road or a journey leads ("a road leading to ... Kabul", "heading to Panjshir"):
+    context only, like a road's end, when the text names another place that is not one."""
+    dest = []
+    for m in mentions:
+        k = m.start - 1
+        while k >= 0 and (words[k] in _DESTINATION_FILLER or words[k] in (",", ":")):
+            k -= 1
+        tail = tuple(words[max(0, k - 1) : k + 1])
+        if k >= 0 and (tail in _DESTINATION_LEADS or tail[-1:] in _DESTINATION_LEADS):
+            dest.append(m)
+    if dest and any(not m.road and m not in dest for m in mentions):
+        for m in dest:
+            m.road = True
 
 
 _PLURAL_DISTRICTS = {"districts"} | _norm_set({"ولسوالیها", "ولسوالیهای", "ولسوالی‌های", "شهرستانهای", "شهرستانها"})
@@ -1649,7 +1675,7 @@ def _extra_note(case: _Case, pc: str, ignored: list[str]) -> str:
     if others:
         extra = "; also named: " + ", ".join(g.provinces[p].name for p in others)
     if case.road_names:
-        extra += "; road ends named: " + ", ".join(case.road_names)
+        extra += "; road ends or destinations named: " + ", ".join(case.road_names)
     if ignored:
         extra += "; ignored: " + ", ".join(repr(t) for t in ignored)
     for note in case.notes:
@@ -1769,7 +1795,7 @@ def _province_answer(case: _Case, pc: str) -> GeocodeResult:
     if others:
         note += "; also named: " + ", ".join(g.provinces[p].name for p in others)
     if case.road_names:
-        note += "; road ends named: " + ", ".join(case.road_names)
+        note += "; road ends or destinations named: " + ", ".join(case.road_names)
     for extra in case.notes:
         note += "; " + extra
     return _province_result(g, pc, note)
@@ -1972,13 +1998,22 @@ def geocode(
         it = tqdm(unique, desc="geocoding", unit="place", file=sys.stderr)
     solved = [_cached(*k) for k in it]
 
+    lat = np.full(n, np.nan)
+    lon = np.full(n, np.nan)
     if lat_column is not None:
-        lat = pd.to_numeric(frame[lat_column], errors="coerce").to_numpy(dtype="float64")
-        lon = pd.to_numeric(frame[lon_column], errors="coerce").to_numpy(dtype="float64")
-        if (np.isfinite(lat) & np.isfinite(lon)).any():
-            # Coordinates make each row its own case: expand to one result per row.
-            solved = _with_coordinates([solved[c] for c in codes], lon, lat)
-            codes = np.arange(n, dtype=np.int64)
+        lat = pd.to_numeric(frame[lat_column], errors="coerce").to_numpy(dtype="float64", copy=True)
+        lon = pd.to_numeric(frame[lon_column], errors="coerce").to_numpy(dtype="float64", copy=True)
+    # A report that gives its point in the text ("PD 1 [34.513841, 69.171748]") where no column does.
+    in_text = np.array([coordinates_in_text(t) for t, _, _ in unique] or [(np.nan, np.nan)], dtype="float64")
+    use = ~(np.isfinite(lat) & np.isfinite(lon)) & np.isfinite(in_text[codes, 0]) if n else np.zeros(0, dtype=bool)
+    lat[use], lon[use] = in_text[codes[use], 0], in_text[codes[use], 1]
+    if (np.isfinite(lat) & np.isfinite(lon)).any():
+        # Coordinates make each row its own case: expand to one result per row.
+        solved = _with_coordinates([solved[c] for c in codes], lon, lat)
+        codes = np.arange(n, dtype=np.int64)
+        for i in np.flatnonzero(use):
+            solved[i] = _replace(solved[i], geocode_note=solved[i].geocode_note.replace(
+                "from the coordinates", "from the coordinates written in the text"))  # fmt: skip
 
     out = frame.copy()
     clash = [c for c in GEOCODE_COLUMNS if c in out.columns]
@@ -1996,6 +2031,31 @@ def geocode(
             column[:] = values
             out[name] = column[codes]
     return out
+
+
+#: A decimal "latitude, longitude" pair written in a text, inside Afghanistan's box (29-39 N, 60-75.5 E).
+_TEXT_POINT = re.compile(
+    r"(?<![\d.])(29|3[0-8])\.(\d{2,})\s*°?\s*N?\s*[,;/]?\s*(6\d|7[0-5])\.(\d{2,})\s*°?\s*E?(?![\d.])"
+)
+
+
+def coordinates_in_text(text: str) -> tuple[float, float]:
+    """The one decimal point written in a place text, as (latitude, longitude); NaNs when there is none or several.
+
+    Examples
+    --------
+    >>> coordinates_in_text('a "crowded area" in PD 1 [34.513841, 69.171748]')
+    (34.513841, 69.171748)
+    >>> coordinates_in_text("34.52N 69.18E"), coordinates_in_text("PD 13, Kabul, 2024.10")
+    ((34.52, 69.18), (nan, nan))
+    >>> coordinates_in_text("34.51, 69.17 or 36.71, 67.11")  # two points: neither is used
+    (nan, nan)
+    """
+    found = _TEXT_POINT.findall(text or "")
+    if len(found) != 1:
+        return (math.nan, math.nan)
+    a, b, c, d = found[0]
+    return (float(f"{a}.{b}"), float(f"{c}.{d}"))
 
 
 def _with_coordinates(results: list[GeocodeResult], lon: np.ndarray, lat: np.ndarray) -> list[GeocodeResult]:

@@ -454,6 +454,25 @@ def test_swapped_coordinates_are_corrected_with_a_note(names):
     assert "swapped" in r["geocode_note"]
 
 
+def test_coordinates_written_in_the_text_place_the_event(names):
+    # DEV-193 of the compiled reports gives its point in the text; a column's point wins over the text's.
+    text = 'a "crowded area" in PD 1 [34.513841, 69.171748] ... among market stalls'
+    frame = pd.DataFrame({"location": [text, text, "Bazarak [34.51, 69.17] or [35.31, 69.51]"],
+                          "lat": [None, 35.31292, None], "lon": [None, 69.51519, None]})  # fmt: skip
+    before = frame.copy()
+    out = geocode(frame, lat_column="lat", lon_column="lon")
+    assert out.loc[0, "adm2_pcode"] == code(names, "Kabul", "Kabul")
+    assert (out.loc[0, "latitude"], out.loc[0, "longitude"]) == (34.513841, 69.171748)
+    assert out.loc[0, "geo_precision"] == PRECISION_PLACE
+    assert "coordinates written in the text" in out.loc[0, "geocode_note"]
+    assert out.loc[1, "adm2_pcode"] == code(names, "Panjsher", "Bazarak")
+    assert out.loc[2, "adm2_pcode"] == code(names, "Panjsher", "Bazarak")  # two points: the name decides
+    assert "written in the text" not in out.loc[2, "geocode_note"]
+    pd.testing.assert_frame_equal(frame, before)  # the input is not changed
+    no_columns = geocode(frame[["location"]])
+    assert no_columns.loc[1, "latitude"] == 34.513841
+
+
 def test_nan_coordinates_fall_back_to_the_text(names):
     out = geocode(_coords_frame([("Khinj", float("nan"), None)]), lat_column="lat", lon_column="lon")
     assert out.loc[0, "adm2_pcode"] == code(names, "Panjsher", "Khenj")
@@ -483,6 +502,30 @@ def test_road_ends_are_context_not_the_place(names):
     r = geocode_text("Kunduz-Baghlan highway")
     assert r.geocode_status == "ambiguous"
     assert r.geocode_candidates == f"{code(names, 'Baghlan')} Baghlan; {code(names, 'Kunduz')} Kunduz"
+
+
+@pytest.mark.parametrize(
+    ("text", "province", "district"),
+    [
+        # DEV-187 and DEV-010 of the compiled reports: the capital is where the road leads, not the place.
+        (
+            "in the southern city of Kandahar ... on a road leading to the national capital, Kabul",
+            "Kandahar",
+            "Kandahar",
+        ),
+        ("near an interchange for transport to and from the capital, Kabul (Jalalabad)", "Nangarhar", "Jalalabad"),
+        ("Taliban convoy heading to Panjshir from Kabul city", "Kabul", "Kabul"),
+    ],
+)
+def test_a_destination_is_context_not_the_place(text, province, district, names):
+    r = geocode_text(text)
+    assert_district(r, names, province, district)
+    assert "destinations named" in r.geocode_note
+
+
+def test_a_destination_alone_still_names_its_province(names):
+    assert_province(geocode_text("on the road to Kabul"), names, "Kabul")
+    assert_district(geocode_text("a convoy heading towards Taloqan"), names, "Takhar", "Taloqan")
 
 
 @pytest.mark.parametrize("text", ["Shutul and Paryan districts of Panjshir", "ولسوالی‌های شتل و پریان پنجشیر"])
