@@ -10,6 +10,7 @@ import pytest
 from geo import settings
 from geo.errors import InputError
 from geo.gazetteer import LEVELS, NAME_TABLE_COLUMNS, load_gazetteer, name_key, normalize_text, tokens
+from geo.geocode import geocode_text
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +193,16 @@ def test_missing_gazetteer_folder_is_an_input_error(tmp_path, monkeypatch):
     monkeypatch.setenv(settings.GAZETTEER_ENV, str(tmp_path))
     with pytest.raises(InputError, match=settings.ADMIN_UNITS_FILE):
         load_gazetteer()
+
+
+def test_every_site_and_neighbourhood_of_the_variants_table_is_found_alone():
+    """A landmark row ("Sardar Mohammad Daud Khan Hospital", "Intercontinental Hotel") read alone gives its district."""
+    table = pd.read_csv(settings.gazetteer_dir() / "afg_name_variants.csv", dtype=str, keep_default_na=False)
+    places = table[table["level"].isin(["site", "neighbourhood"])]
+    assert len(places) == 83
+    missed = [
+        (row.name, row.adm2_pcode, geocode_text(row.name).adm2_pcode)
+        for row in places.itertuples()
+        if geocode_text(row.name).adm2_pcode != row.adm2_pcode
+    ]
+    assert missed == []
