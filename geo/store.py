@@ -10,20 +10,24 @@ Two back-ends, one behaviour (the same tests run against both):
   gains a generated ``geom geometry(Point, 4326)`` column with a GiST index, so QGIS or any PostGIS client
   reads the events as a layer; reads stream through ``COPY``.
 
-Tables (:data:`SCHEMA_VERSION` 1; the README has the column list):
+Tables (:data:`SCHEMA_VERSION` 2; the README has the column list):
 
 ``events``
     The event schema (:data:`STORE_COLUMNS`: :data:`geo.schema.EVENT_COLUMNS` then
     :data:`geo.schema.OPTIONAL_COLUMNS`) plus ``version`` (1 at creation, +1 per change), ``deleted``,
     ``merged_into``, ``import_id``, ``created_*``/``updated_*`` and ``extra`` (other input columns, JSON).
 ``event_history``
-    Append-only: one row per change (``create``, ``edit``, ``delete``, ``restore``, ``merge``, ``revert``)
-    with who, when, why, the version it made and ``changes``: ``{field: [previous, new]}`` as JSON.
+    Append-only: one row per change (``create``, ``edit``, ``delete``, ``restore``, ``merge``, ``revert``,
+    ``distinct``) with who, when, why, the version it made and ``changes``: ``{field: [previous, new]}`` as JSON.
 ``imports``
     One row per import: file name, SHA-256, format, rows in / out / rejected / dropped in review, who, when.
 ``sources``
     The reports an event rests on (several after a merge: a claim, a media report, an official
     confirmation), each with its URL, title, publisher, date and claim status.
+``distinct_pairs``
+    Pairs of likely duplicates an editor judged to be two different events (ids in Python's sort order, who,
+    when, why): the Data page no longer offers them for merging (:meth:`Store.distinct_pairs`). Added in
+    schema version 2; a version 1 database gains the empty table when it is opened.
 ``store_meta``
     One row: the store's id and its ``version``, +1 in every write transaction. ``(store_id, version)`` is
     the cheap token (:meth:`Store.token`) the app caches its one shared frame on.
@@ -57,7 +61,10 @@ from geo.schema import CLAIM_STATUSES, EVENT_COLUMNS, OPTIONAL_COLUMNS, coerce_t
 from geo.tables import json_value
 
 #: Version of the table layout below; stored in ``store_meta.schema_version``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: Older layouts :meth:`Store.init` brings up to :data:`SCHEMA_VERSION`, with what changed (tables it creates).
+MIGRATIONS: dict[int, str] = {1: "adds the distinct_pairs table"}
 
 #: The event columns the store keeps and :meth:`Store.read_events` returns, in this order.
 STORE_COLUMNS: tuple[str, ...] = EVENT_COLUMNS + OPTIONAL_COLUMNS
@@ -75,7 +82,7 @@ TEXT_COLUMNS: tuple[str, ...] = tuple(
 EDITABLE_COLUMNS: tuple[str, ...] = tuple(c for c in STORE_COLUMNS if c != "event_id")
 
 #: What a history row's ``action`` can be.
-ACTIONS = ("create", "edit", "delete", "restore", "merge", "revert")
+ACTIONS = ("create", "edit", "delete", "restore", "merge", "revert", "distinct")
 
 #: SQLite waits this long (ms) for another writer's lock before giving up.
 SQLITE_BUSY_MS = 60_000
@@ -167,6 +174,16 @@ SOURCES = sa.Table(
     sa.Column("added_at", _TS, nullable=False),
     sa.Column("added_by", sa.Text, nullable=False),
     sa.Column("import_id", sa.Integer, sa.ForeignKey("imports.import_id"), nullable=True),
+)
+
+DISTINCT = sa.Table(
+    "distinct_pairs",
+    _META,
+    sa.Column("first_id", sa.Text, sa.ForeignKey("events.event_id"), primary_key=True),
+    sa.Column("second_id", sa.Text, sa.ForeignKey("events.event_id"), primary_key=True),
+    sa.Column("at", _TS, nullable=False),
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
 )
 
 META = sa.Table(
@@ -344,10 +361,7 @@ class Store:
                         self._add_geometry(conn)
                     row = conn.execute(sa.text("SELECT schema_version FROM store_meta WHERE id = 1")).first()
                     if row is not None:
-                        if row[0] != SCHEMA_VERSION:
-                            raise StoreError(
-                                f"{self.label} has store schema version {row[0]}, this code expects {SCHEMA_VERSION}"
-                            )
+                        self._migrate(conn, int(row[0]))
                         return None
                     conn.execute(
                         META.insert().values(
@@ -378,6 +392,23 @@ class Store:
                     return dataclasses.replace(record, version=record.version + 1)
         except sa.exc.OperationalError as exc:
             raise StoreError(f"cannot open the event database ({self.label}): {exc.orig}") from exc
+
+    def _migrate(self, conn: sa.Connection, found: int) -> None:
+        """Bring a database of an older layout (:data:`MIGRATIONS`) to :data:`SCHEMA_VERSION`, in this transaction.
+
+        The new tables were just created by ``create_all``; the stored version says so from now on.
+        """
+        if found == SCHEMA_VERSION:
+            return
+        if found not in MIGRATIONS:
+            raise StoreError(
+                f"{self.label} has store schema version {found}, this code expects {SCHEMA_VERSION} "
+                f"(and can bring up versions {sorted(MIGRATIONS)}): use the code that wrote it"
+            )
+        conn.execute(
+            sa.text("UPDATE store_meta SET schema_version = :v, version = version + 1 WHERE id = 1"),
+            {"v": SCHEMA_VERSION},
+        )
 
     def _ensure_postgis(self, conn: sa.Connection) -> None:
         have = conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).first()
@@ -588,6 +619,26 @@ class Store:
             columns=["import_id", "file_name", "sha256", "format", "rows_in", "rows_out", "rows_rejected",
                      "rows_dropped", "needs_review", "user", "at", "note"],
         )  # fmt: skip
+
+    def distinct_pairs(self) -> set[tuple[str, str]]:
+        """Pairs of events an editor judged to be two different events, as ``(first_id, second_id)``, ids sorted.
+
+        What :func:`geo.review.duplicate_pairs` takes as ``dismissed``. Who, when and why are in
+        :meth:`distinct_log` and in both events' history.
+        """
+        with self._read() as conn:
+            return {(str(a), str(b)) for a, b in conn.execute(sa.select(DISTINCT.c.first_id, DISTINCT.c.second_id))}
+
+    def distinct_log(self) -> pd.DataFrame:
+        """Every pair judged distinct, newest first: ``first_id, second_id, at, user, reason``."""
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT first_id, second_id, at, user_name, reason FROM distinct_pairs "
+                    "ORDER BY at DESC, first_id, second_id"
+                )
+            ).fetchall()
+        return pd.DataFrame(rows, columns=["first_id", "second_id", "at", "user", "reason"])
 
     # ------------------------------------------------------------------------------------------ writing
 
@@ -928,6 +979,87 @@ class Store:
                     )
                 )  # fmt: skip
             return version
+
+    def mark_distinct(
+        self,
+        first_id: str,
+        second_id: str,
+        *,
+        user: str,
+        reason: str,
+        expected_versions: tuple[int, int] | None = None,
+    ) -> tuple[int, int]:
+        """Record that two likely duplicates are two different events: the pair is no longer offered for merging.
+
+        Both events stay as they are; each gains a ``distinct`` history entry (who, when, why, and
+        ``changes`` ``{"distinct_from": [None, other_id]}``) as a new version. Returns the two new versions,
+        in the order given.
+
+        Parameters
+        ----------
+        first_id, second_id : str
+            The two events, in any order.
+        user, reason : str
+            Who judged, and why (both required: the judgement hides the pair for good).
+        expected_versions : (int, int), optional
+            The versions the editor saw; refused when either event changed since.
+
+        Raises
+        ------
+        InputError
+            The same event twice, or no user or reason.
+        EventNotFoundError
+        StaleEditError
+            Either event changed after ``expected_versions`` were read.
+        StoreError
+            Either event is deleted or merged away, or the pair is already marked: nothing was written.
+        """
+        if first_id == second_id:
+            raise InputError(f"expected two different events, got {first_id!r} twice", field="event_id")
+        if not str(user).strip():
+            raise InputError("user: expected the editor's name, got ''")
+        if not str(reason).strip():
+            raise InputError("reason: expected why the two are different events, got ''")
+        with self._write() as conn:
+            events = [self._get(conn, first_id), self._get(conn, second_id)]
+            for i, ev in enumerate(events):
+                if expected_versions is not None and int(ev["version"]) != int(expected_versions[i]):
+                    raise self._stale(conn, ev["event_id"], int(expected_versions[i]), int(ev["version"]))
+                if ev["deleted"]:
+                    raise StoreError(f"event {ev['event_id']!r} is deleted or merged away: nothing was marked")
+            low, high = sorted((first_id, second_id))
+            earlier = conn.execute(
+                sa.select(DISTINCT.c.user_name, DISTINCT.c.at).where(
+                    DISTINCT.c.first_id == low, DISTINCT.c.second_id == high
+                )
+            ).first()
+            if earlier is not None:
+                raise StoreError(
+                    f"{low} and {high} were already marked as different events by {earlier[0]} at "
+                    f"{str(earlier[1])[:16].replace('T', ' ')} UTC: nothing was written"
+                )
+            stamp = self._ts(_now())
+            conn.execute(
+                DISTINCT.insert().values(first_id=low, second_id=high, at=stamp, user_name=user, reason=reason)
+            )
+            versions = []
+            for ev, other in ((events[0], second_id), (events[1], first_id)):
+                version = int(ev["version"]) + 1
+                done = conn.execute(
+                    EVENTS.update()
+                    .where(EVENTS.c.event_id == ev["event_id"], EVENTS.c.version == int(ev["version"]))
+                    .values(version=version, updated_at=stamp, updated_by=user)
+                )
+                if done.rowcount != 1:  # PostgreSQL: a concurrent edit committed after our read
+                    raise self._stale(conn, ev["event_id"], int(ev["version"]), None)
+                conn.execute(
+                    HISTORY.insert().values(
+                        event_id=ev["event_id"], version=version, action="distinct", at=stamp, user_name=user,
+                        reason=reason, changes=json.dumps({"distinct_from": [None, other]}),
+                    )
+                )  # fmt: skip
+                versions.append(version)
+            return versions[0], versions[1]
 
     def revert_event(self, event_id: str, *, to_version: int, user: str, reason: str = "") -> int:
         """Bring an event back to how it was at ``to_version``, as a new version (history is never rewritten).

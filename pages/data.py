@@ -236,20 +236,29 @@ def _event_panel(events: pd.DataFrame, who: str | None) -> None:
         _edit_form(store, event, who)
 
 
+def _mark_distinct(store, first: str, second: str, versions: tuple[int, int], who: str, key: str) -> None:
+    _write(
+        store.mark_distinct, first, second, user=who, reason=st.session_state.get(key, ""),
+        expected_versions=versions, done=f"{first} and {second} marked as two different events.",
+    )  # fmt: skip
+
+
 def _duplicates_panel(events: pd.DataFrame, who: str | None) -> None:
     st.subheader("Likely duplicates")
-    pairs = duplicate_pairs(events)
+    source = common.event_source()
+    dismissed = source.store().distinct_pairs() if source.writable else set()
+    pairs = duplicate_pairs(events, dismissed=dismissed)
     st.caption(
         "Same group, same district, dates within a day: often one attack filed from two reports. Merging keeps "
         "both reports as sources of the kept event and the stronger claim status; the other is retired with its "
-        "history (a revert brings it back)."
+        "history (a revert brings it back). Pairs an editor judged to be two different events are not shown"
+        + (f" ({len(dismissed)} so far)." if dismissed else ".")
     )
     if pairs.empty:
         st.caption("None in this selection.")
         return
     if len(pairs) > MAX_PAIRS:
         st.caption(f"{len(pairs)} pairs; the first {MAX_PAIRS} are shown. Narrow the filters to see others.")
-    source = common.event_source()
     by_id = events.set_index("event_id", drop=False)
     for i, pair in enumerate(pairs.head(MAX_PAIRS).itertuples(index=False)):
         both = by_id.loc[[pair.first, pair.second]]
@@ -258,7 +267,7 @@ def _duplicates_panel(events: pd.DataFrame, who: str | None) -> None:
             if who and source.writable:
                 store = source.store()
                 # The versions on screen: a merge after someone changed either event is refused.
-                versions = {e: store.get_event(e)["version"] for e in (pair.first, pair.second)}
+                versions = {e: int(store.get_event(e)["version"]) for e in (pair.first, pair.second)}
                 left, right = st.columns(2)
                 for col, keep, absorb in ((left, pair.first, pair.second), (right, pair.second, pair.first)):
                     col.button(
@@ -267,11 +276,23 @@ def _duplicates_panel(events: pd.DataFrame, who: str | None) -> None:
                         on_click=_write,
                         args=(store.merge_events, keep, absorb),
                         kwargs={
-                            "expected_versions": (int(versions[keep]), int(versions[absorb])),
+                            "expected_versions": (versions[keep], versions[absorb]),
                             "user": who,
                             "done": f"{absorb} merged into {keep}.",
                         },
                     )
+                # Keyed on the pair, not its place in the list: the list shifts when a pair goes.
+                key = f"distinct-{pair.first}-{pair.second}"
+                why = st.text_input("Why they are two different events (kept in both histories)", key=f"{key}-why")
+                st.button(
+                    "Not the same event",
+                    key=key,
+                    disabled=not why.strip(),
+                    help="Keep both events and stop offering this pair for merging.",
+                    on_click=_mark_distinct,
+                    args=(store, pair.first, pair.second, (versions[pair.first], versions[pair.second]), who,
+                          f"{key}-why"),
+                )  # fmt: skip
 
 
 def _imports_panel() -> None:

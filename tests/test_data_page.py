@@ -177,18 +177,27 @@ def test_an_edit_of_a_stale_version_is_refused_in_the_page(db_url):
     assert store.get_event(event_id)["notes"] == "bob's reading"
 
 
-def test_likely_duplicates_side_by_side_and_merge(db_url):
+def _store_with_a_likely_duplicate(db_url):
+    """The bundled events plus DUP-A and DUP-B: one real event filed twice, a day apart (a likely duplicate)."""
     store = open_store(db_url)
     real = load_events()
     base = real.loc[~real["is_aggregate"] & (real["adm2_pcode"] != "")].iloc[[0, 0]].reset_index(drop=True)
     base["event_id"] = ["DUP-A", "DUP-B"]
-    base["event_date"] = pd.to_datetime(["2030-01-01", "2030-01-02"]).astype(base["event_date"].dtype)
     base["source_url"] = ["https://example.org/claim", "https://example.org/confirmation"]
     base["claim_status"] = ["self-claimed", "officially-confirmed"]
     base["event_date"] = pd.to_datetime(["2025-01-01", "2025-01-02"]).astype(base["event_date"].dtype)
     store.import_events(base, user="setup", file_name="dups.csv", sha256="5" * 64, fmt="project")
+    return store
+
+
+def _side_by_side(at: AppTest, *ids: str) -> list[pd.DataFrame]:
+    return [d.value for d in at.dataframe if set(d.value.columns) == set(ids)]
+
+
+def test_likely_duplicates_side_by_side_and_merge(db_url):
+    store = _store_with_a_likely_duplicate(db_url)
     at = login(data_page())
-    side = [d.value for d in at.dataframe if set(d.value.columns) == {"DUP-A", "DUP-B"}]
+    side = _side_by_side(at, "DUP-A", "DUP-B")
     assert side, "the pair is shown side by side"
     assert side[0].loc["Date", "DUP-A"] == "1 Jan 2025"
     next(b for b in at.button if b.label == "Merge: keep DUP-A").click().run()
@@ -213,3 +222,33 @@ def test_an_editor_adds_a_source_report(db_url):
     assert sources.iloc[-1][["url", "claim_status", "added_by"]].tolist() == [
         "https://example.org/confirmation", "officially-confirmed", "alice",
     ]  # fmt: skip
+
+
+def test_an_editor_marks_a_likely_duplicate_as_two_different_events(db_url):
+    store = _store_with_a_likely_duplicate(db_url)
+    at = login(data_page())
+    assert _side_by_side(at, "DUP-A", "DUP-B")
+    button = at.button(key="distinct-DUP-A-DUP-B")
+    assert button.label == "Not the same event" and button.disabled  # a reason first
+    at.text_input(key="distinct-DUP-A-DUP-B-why").input("two ambushes on two roads").run()
+    at.button(key="distinct-DUP-A-DUP-B").click().run()
+    assert_clean(at)
+    assert any("DUP-A and DUP-B marked as two different events" in s.value.replace("\\", "") for s in at.success)
+    assert store.distinct_pairs() == {("DUP-A", "DUP-B")}
+    for event_id in ("DUP-A", "DUP-B"):
+        last = store.history(event_id).iloc[-1]
+        assert [last["action"], last["user"], last["reason"]] == ["distinct", "alice", "two ambushes on two roads"]
+    assert not _side_by_side(at, "DUP-A", "DUP-B")  # the pair is no longer offered
+    assert not [b for b in at.button if b.key == "distinct-DUP-A-DUP-B"]
+    assert {"DUP-A", "DUP-B"} <= set(at.dataframe[0].value["event_id"])  # both events are still listed
+    assert not _side_by_side(data_page(), "DUP-A", "DUP-B")  # nor to a visitor in another session
+
+
+def test_a_visitor_sees_likely_duplicates_without_merge_or_dismiss_buttons(db_url):
+    _store_with_a_likely_duplicate(db_url)
+    at = data_page()
+    assert_clean(at)
+    assert _side_by_side(at, "DUP-A", "DUP-B")
+    labels = [b.label for b in at.button]
+    assert "Not the same event" not in labels and not [x for x in labels if x.startswith("Merge")]
+    assert not [t for t in at.text_input if t.key.startswith("distinct-")]

@@ -18,7 +18,8 @@ from geo import settings
 from geo.errors import EventNotFoundError, InputError, SchemaError, StaleEditError, StoreError
 from geo.events import load_events
 from geo.filters import Filters, apply_filters
-from geo.store import STORE_COLUMNS, Store, open_store, sha256_bytes
+from geo.review import duplicate_pairs
+from geo.store import SCHEMA_VERSION, STORE_COLUMNS, Store, open_store, sha256_bytes
 
 N_BUNDLED = 198
 
@@ -184,6 +185,86 @@ def test_merge_keeps_both_sources_and_the_strongest_claim(store):
     assert store.history("DUP-1")["action"].tolist() == ["create", "merge"]
     with pytest.raises(StoreError, match="already merged"):
         store.merge_events("DUP-0", "DUP-1", expected_versions=(2, 2), user="bob")
+
+
+def test_a_pair_judged_distinct_is_kept_with_history_on_both_events_and_no_longer_paired(store):
+    events = new_events("TWO", 2)
+    events["event_date"] = pd.to_datetime(["2030-05-01", "2030-05-02"]).astype(events["event_date"].dtype)
+    events[["group", "adm1_pcode", "adm2_pcode"]] = ["NRF", "AF08", "AF0801"]
+    store.import_events(events, user="alice", file_name="two.csv", sha256="6" * 64, fmt="project")
+    pair = ("TWO-0", "TWO-1")
+    assert pair in set(duplicate_pairs(store.read_events())[["first", "second"]].itertuples(index=False, name=None))
+    assert store.distinct_pairs() == set()
+    before = store.token()[1]
+    # Given in either order, stored once, ids sorted.
+    assert store.mark_distinct("TWO-1", "TWO-0", user="bob", reason="two posts, a day apart",
+                               expected_versions=(1, 1)) == (2, 2)  # fmt: skip
+    assert store.distinct_pairs() == {pair}
+    assert store.token()[1] == before + 1
+    log = store.distinct_log()
+    assert log[["first_id", "second_id", "user", "reason"]].values.tolist() == [
+        ["TWO-0", "TWO-1", "bob", "two posts, a day apart"]
+    ]
+    for event_id, other in (("TWO-0", "TWO-1"), ("TWO-1", "TWO-0")):
+        last = store.history(event_id).iloc[-1]
+        assert (last["version"], last["action"], last["user"], last["reason"]) == (
+            2, "distinct", "bob", "two posts, a day apart",
+        )  # fmt: skip
+        assert last["changes"] == {"distinct_from": [None, other]}
+        assert not store.get_event(event_id)["deleted"]
+    shown = duplicate_pairs(store.read_events(), dismissed=store.distinct_pairs())
+    assert pair not in set(shown[["first", "second"]].itertuples(index=False, name=None))
+    # Both events are still there, unchanged but for the version.
+    assert {"TWO-0", "TWO-1"} <= set(store.read_events()["event_id"])
+
+    with pytest.raises(StoreError, match="already marked as different events by bob"):
+        store.mark_distinct("TWO-0", "TWO-1", user="carol", reason="again")
+    with pytest.raises(InputError, match="twice"):
+        store.mark_distinct("TWO-0", "TWO-0", user="carol", reason="x")
+    with pytest.raises(InputError, match="reason"):
+        store.mark_distinct("TWO-0", load_events()["event_id"].iloc[0], user="carol", reason=" ")
+    with pytest.raises(EventNotFoundError):
+        store.mark_distinct("TWO-0", "NO-SUCH", user="carol", reason="x")
+    assert store.history("TWO-0")["version"].tolist() == [1, 2]  # nothing written by the refusals
+
+
+def test_marking_distinct_refuses_a_stale_or_retired_event(store):
+    events = new_events("ST", 3)
+    store.import_events(events, user="alice", file_name="st.csv", sha256="7" * 64, fmt="project")
+    store.update_event("ST-1", {"fatalities": 9}, expected_version=1, user="bob")
+    with pytest.raises(StaleEditError, match="bob"):
+        store.mark_distinct("ST-0", "ST-1", user="carol", reason="different", expected_versions=(1, 1))
+    store.delete_event("ST-2", expected_version=1, user="bob", reason="test row")
+    with pytest.raises(StoreError, match="deleted or merged away"):
+        store.mark_distinct("ST-0", "ST-2", user="carol", reason="different")
+    assert store.distinct_pairs() == set()
+    assert store.history("ST-0")["action"].tolist() == ["create"]
+
+
+def test_a_schema_version_1_database_opens_and_gains_the_distinct_table(store_url):
+    """A database written by the code before ``distinct_pairs`` existed (schema 1) is brought up, not refused."""
+    store = open_store(store_url)
+    with store.engine.begin() as conn:  # schema 1 = today's layout without distinct_pairs
+        conn.execute(sa.text("DROP TABLE distinct_pairs"))
+        conn.execute(sa.text("UPDATE store_meta SET schema_version = 1 WHERE id = 1"))
+    store_id, version = store.token()
+    again = Store(store_url)  # another process, opening the old file
+    assert again.init() is None
+    assert again.distinct_pairs() == set()
+    with again.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT schema_version FROM store_meta")).scalar_one() == SCHEMA_VERSION
+    assert again.token() == (store_id, version + 1) and again.count() == N_BUNDLED
+    ids = load_events()["event_id"].iloc[:2].tolist()
+    again.mark_distinct(*ids, user="alice", reason="different places")
+    assert again.distinct_pairs() == {tuple(sorted(ids))}
+
+
+def test_a_database_of_a_newer_schema_is_refused_by_name(store_url):
+    store = open_store(store_url)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE store_meta SET schema_version = :v WHERE id = 1"), {"v": SCHEMA_VERSION + 1})
+    with pytest.raises(StoreError, match=f"schema version {SCHEMA_VERSION + 1}, this code expects {SCHEMA_VERSION}"):
+        Store(store_url).init()
 
 
 def test_a_second_report_is_added_as_a_source(store):
