@@ -7,14 +7,18 @@ Pure functions over frames; the Data page (``pages/upload_box.py``, ``pages/data
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from geo.display import date_labels, placement_label, unit_label
+from geo import settings
+from geo.display import common_name, date_labels, placement_label, unit_label
 from geo.schema import aggregate_mask, validate_events
+from geo.tables import read_csv_table
 from geo.validate import LIKELY_DUPLICATE_DAYS, likely_duplicate_pairs
 
 #: Review-note fields that are a location check: a row failing one starts unticked in the review.
@@ -47,6 +51,39 @@ REVIEW_COLUMNS = (
 
 #: Columns of the review editor that carry values back into the events.
 EDITED_COLUMNS = tuple(c for c in REVIEW_COLUMNS if c not in ("review_note", "keep", "event_id"))
+
+
+@functools.lru_cache(maxsize=2)
+def _unit_choices(folder: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    units = read_csv_table(Path(folder) / settings.ADMIN_UNITS_FILE)
+    provinces = units.loc[units["level"] == "1"]
+    province_names = dict(zip(provinces["pcode"], provinces["name_en"], strict=True))
+    by_province = tuple(
+        (code, f"{unit_label(code, name)} · {code}") for code, name in zip(provinces["pcode"], provinces["name_en"],
+                                                                            strict=True)
+    )  # fmt: skip
+    districts = units.loc[units["level"] == "2"]
+    by_district = tuple(
+        (code, f"{unit_label(code, name)}, {common_name(parent, province_names.get(parent, ''))} · {code}")
+        for code, name, parent in zip(districts["pcode"], districts["name_en"], districts["parent_pcode"], strict=True)
+    )
+    return by_province, by_district
+
+
+def unit_choices() -> tuple[dict[str, str], dict[str, str]]:
+    """Province and district P-codes, each with how the review shows it: the name first (11 district names
+    repeat, so a district names its province), the P-code after.
+
+    Examples
+    --------
+    >>> provinces, districts = unit_choices()
+    >>> len(provinces), len(districts)
+    (34, 399)
+    >>> provinces["AF32"], provinces["AF08"], districts["AF0801"]
+    ('Herat (Hirat) · AF32', 'Panjshir (Panjsher) · AF08', 'Bazarak, Panjshir · AF0801')
+    """
+    provinces, districts = _unit_choices(str(settings.gazetteer_dir()))
+    return dict(provinces), dict(districts)
 
 
 def failed_checks(note: str) -> list[str]:

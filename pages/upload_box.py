@@ -4,8 +4,9 @@ UI only: the reading, validation and geocoding are :func:`geo.ingest.ingest`, th
 :mod:`geo.review`, the writing :meth:`geo.store.Store.import_events`. Nothing is kept until the user says so:
 
 1. the parsed events and the rejects (with reasons) are shown;
-2. events marked ``needs_review`` are listed in an editor, "Why" first; a row that failed a location or a
-   date check (outside Afghanistan, another province, an unresolved place...) starts unticked;
+2. events marked ``needs_review`` are listed in an editor, "Why" first and whole (wrapped); provinces and
+   districts by name (the cells keep P-codes); a row that failed a location or a date check (outside
+   Afghanistan, another province, an unresolved place...) starts unticked;
 3. "Add to the database" (editors only) adds the kept events in one transaction, with the import's counts;
    an event that is still not placed in Afghanistan is refused, naming it;
 4. "Show in this session only" puts them in ``st.session_state[UPLOADED_EVENTS_KEY]``, which
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 
 import pandas as pd
 import streamlit as st
@@ -28,7 +30,7 @@ from geo import settings
 from geo.errors import AfgMapError, report_failure
 from geo.groups import GROUPS
 from geo.ingest import FORMATS, IngestResult, ingest
-from geo.review import apply_review, edited_table, review_table, split_unplaced
+from geo.review import apply_review, edited_table, review_table, split_unplaced, unit_choices
 from geo.store import sha256_bytes
 from pages import common, editor
 
@@ -40,6 +42,15 @@ _K_RESULT = "_upload_result"  # (content key, IngestResult) of the last parsed u
 _K_MESSAGE = "_upload_message"
 _K_UPLOADER = "_upload_widget_n"  # the uploader's key suffix: a new number gives an empty box
 _K_ERROR = "_upload_error"
+
+#: Width of the review's "Why" column (pixels), and about how many characters of a note fit on one line of it.
+WHY_WIDTH_PX = 440
+WHY_CHARS_PER_LINE = 52
+#: Pixels per wrapped line of a note, and the most lines a review row grows to (a longer note opens on click).
+LINE_PX = 21
+MAX_WHY_LINES = 10
+#: st.data_editor wraps text only in rows taller than 4rem (64 px).
+WRAP_MIN_ROW_PX = 68
 
 _FORMAT_LABELS = {
     "auto": "Recognise it",
@@ -86,6 +97,21 @@ def _clear_box() -> None:
     ss = st.session_state
     ss.pop(_K_RESULT, None)
     ss[_K_UPLOADER] = ss.get(_K_UPLOADER, 0) + 1
+
+
+def why_row_height(notes: pd.Series) -> int | None:
+    """Row height that shows the longest review note whole, wrapped in the "Why" column (None: one line is enough).
+
+    Examples
+    --------
+    >>> why_row_height(pd.Series(["location: the place could not be resolved"])) is None
+    True
+    >>> why_row_height(pd.Series(["x" * 120]))
+    73
+    """
+    longest = int(notes.astype("string").fillna("").str.len().max() or 0)
+    lines = min(math.ceil(longest / WHY_CHARS_PER_LINE), MAX_WHY_LINES)
+    return None if lines <= 1 else max(WRAP_MIN_ROW_PX, LINE_PX * lines + 10)
 
 
 def _review_key() -> str:
@@ -197,18 +223,26 @@ def render_upload_box() -> None:
             "**To review**: correct what is wrong, tick *Keep* for what you accept. Rows that failed a location or "
             "date check start unticked."
         )
+        table = review_table(result.events)
+        provinces, districts = unit_choices()
         st.data_editor(
-            review_table(result.events),
+            table,
             hide_index=True,
             key=_review_key(),
             disabled=["event_id", "review_note"],
+            row_height=why_row_height(table["review_note"]),
             column_config={
-                "review_note": st.column_config.TextColumn("Why", width="large", pinned=True),
+                "review_note": st.column_config.TextColumn("Why", width=WHY_WIDTH_PX, pinned=True),
                 "keep": st.column_config.CheckboxColumn("Keep", default=False),
                 "event_id": st.column_config.TextColumn("ID"),
                 "location": st.column_config.TextColumn("Place as reported"),
-                "adm1_pcode": st.column_config.TextColumn("Province P-code"),
-                "adm2_pcode": st.column_config.TextColumn("District P-code"),
+                # The cells keep P-codes (what the events store); the reader sees and picks names.
+                "adm1_pcode": st.column_config.SelectboxColumn(
+                    "Province", width="medium", options=list(provinces), format_func=provinces.get
+                ),
+                "adm2_pcode": st.column_config.SelectboxColumn(
+                    "District", width="medium", options=list(districts), format_func=districts.get
+                ),
                 "actor2": st.column_config.TextColumn("Target"),
                 "event_date": st.column_config.DateColumn("Date", format="YYYY-MM-DD", max_value=dt.date.today()),
                 "group": st.column_config.SelectboxColumn("Group", options=list(GROUPS), required=True),

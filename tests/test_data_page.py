@@ -7,6 +7,8 @@ Each test runs the app on its own new SQLite database, seeded from the bundled e
 from __future__ import annotations
 
 import functools
+import json
+import math
 
 import pandas as pd
 import pytest
@@ -16,6 +18,7 @@ from geo import settings
 from geo.auth import MAX_FAILURES, hash_password
 from geo.events import load_events
 from geo.store import open_store
+from pages.upload_box import LINE_PX, WHY_CHARS_PER_LINE, WHY_WIDTH_PX
 
 APP = settings.REPO_ROOT / "app.py"
 PASSWORD = "correct horse battery"
@@ -252,3 +255,33 @@ def test_a_visitor_sees_likely_duplicates_without_merge_or_dismiss_buttons(db_ur
     labels = [b.label for b in at.button]
     assert "Not the same event" not in labels and not [x for x in labels if x.startswith("Merge")]
     assert not [t for t in at.text_input if t.key.startswith("distinct-")]
+
+
+def test_the_review_shows_whole_reasons_and_unit_names_while_keeping_p_codes(db_url):
+    at = data_page()
+    at.file_uploader[0].set_value(("mixed.csv", UPLOAD, "text/csv")).run()
+    assert_clean(at)
+    review = next(e for e in at.dataframe if e.proto.editing_mode)
+    table = review.value.set_index("event_id")
+    # The full reason, both checks of it, is in the frame shown (not cut to a column's width).
+    longest = "latitude/longitude: (36.29, 59.6) is outside Afghanistan; location: the place could not be resolved"
+    assert table.loc["UP-OUT", "review_note"] == longest
+    assert (
+        table.loc["UP-SWAP", "review_note"] == "latitude/longitude: swapped (got latitude 69.4, longitude 35.4), fixed"
+    )
+    # ... and the rows are tall enough to show it wrapped in the "Why" column (st.data_editor wraps above 64 px).
+    config = json.loads(review.proto.columns)
+    assert config["review_note"]["width"] == WHY_WIDTH_PX
+    lines = math.ceil(len(longest) / WHY_CHARS_PER_LINE)
+    assert review.proto.row_height > 64 and review.proto.row_height >= LINE_PX * lines
+    # The cells keep P-codes (the events store them); the reader sees names with the P-code after.
+    assert table.loc["UP-SWAP", ["adm1_pcode", "adm2_pcode"]].tolist() == ["AF08", "AF0801"]
+    labels = {
+        column: {o["value"]: o["label"] for o in config[column]["type_config"]["options"]}
+        for column in ("adm1_pcode", "adm2_pcode")
+    }
+    assert labels["adm1_pcode"]["AF08"] == "Panjshir (Panjsher) · AF08"
+    assert labels["adm1_pcode"]["AF32"] == "Herat (Hirat) · AF32"
+    assert labels["adm2_pcode"]["AF0801"] == "Bazarak, Panjshir · AF0801"
+    assert len(labels["adm1_pcode"]) == 34 and len(labels["adm2_pcode"]) == 399
+    assert (config["adm1_pcode"]["label"], config["adm2_pcode"]["label"]) == ("Province", "District")
