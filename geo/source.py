@@ -58,6 +58,19 @@ class EventSource:
             return self.store().label
         return f"event files at {self.location} (read-only)"
 
+    def public_label(self) -> str:
+        """For any visitor: the kind of store, never a server path or a database host.
+
+        Examples
+        --------
+        >>> EventSource(FILES, "/srv/afgmap/data/events").public_label()
+        'event files (read-only)'
+        """
+        if self.kind == DATABASE:
+            backend = "PostgreSQL + PostGIS" if self.location.startswith("postgresql") else "SQLite"
+            return f"event database ({backend})"
+        return "event files (read-only)"
+
     def token(self) -> tuple:
         """Changes whenever the events change: the store's ``(store_id, version)``, or each file's mtime and size."""
         if self.kind == DATABASE:

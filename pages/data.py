@@ -313,7 +313,8 @@ _show_notice()
 st.markdown(f"**{common.md_text(headline(summarize(events, filters=filters)))}**")
 st.caption(
     f"Filters: {common.md_text(filters.describe())}. Every row links to the public report it rests on. "
-    f"Events from the {common.md_text(common.event_source().describe())}."
+    # Where the events live: editors see the file or the redacted URL, visitors only the kind of store.
+    f"Events from the {common.md_text(common.event_source().describe() if who else common.event_source().public_label())}."
 )
 
 common.event_table(events, key="events-table", height=min(38 + 35 * max(len(events), 1), 640))

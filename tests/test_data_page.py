@@ -91,6 +91,16 @@ def test_with_event_files_the_app_is_read_only(monkeypatch):
     assert "Read-only: the events come from files" in captions(at)
 
 
+def test_visitors_see_the_kind_of_store_and_editors_where_it_is(db_url, tmp_path):
+    at = data_page()
+    assert_clean(at)
+    shown = captions(at).replace("\\", "")  # the page escapes Markdown
+    assert "Events from the event database (SQLite)." in shown
+    assert str(tmp_path) not in shown  # no server path for a visitor
+    login(at)
+    assert f"Events from the SQLite file {tmp_path / 'events.sqlite'}." in captions(at).replace("\\", "")
+
+
 def test_login_then_logout(db_url):
     at = login(data_page())
     assert_clean(at)
