@@ -23,6 +23,7 @@ or ``~/.npmrc``, or ``npm config get registry``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import functools
 import hashlib
@@ -30,10 +31,12 @@ import importlib.util
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -418,6 +421,15 @@ def _stabilize_mtimes(folder: Path) -> None:
 # --------------------------------------------------------------------------- files the app writes
 
 
+#: File names each folder got from :func:`publish_file` in this process (the folder resolved): pages of
+#: this process may reference them at any time, so :func:`clean_generated` never deletes them.
+_PUBLISHED: dict[str, set[str]] = {}
+
+#: What :func:`publish_file` writes (``<name>-<16 hex digits><suffix>``) and its temporary files
+#: (``.<file name>.<random>``, left behind only by a crash): the only names :func:`clean_generated` deletes.
+_GENERATED_NAME = re.compile(r"^\.?[A-Za-z0-9-]+-[0-9a-f]{16}\.[A-Za-z0-9]+(\.[A-Za-z0-9_]+)?$")
+
+
 def publish_file(name: str, content: bytes, *, suffix: str, dest: Path | str | None = None) -> str:
     """Write ``content`` once as ``<name>-<hash><suffix>`` in ``static/generated/``; return its URL.
 
@@ -455,7 +467,13 @@ def publish_file(name: str, content: bytes, *, suffix: str, dest: Path | str | N
     folder = Path(dest) if dest is not None else settings.GENERATED_DIR
     file_name = f"{name}-{hashlib.sha256(content).hexdigest()[:16]}{suffix}"
     target = folder / file_name
-    if not target.is_file() or target.stat().st_size != len(content):
+    _PUBLISHED.setdefault(str(folder.resolve()), set()).add(file_name)
+    if target.is_file() and target.stat().st_size == len(content):
+        # Published again: its change time (ctime) becomes now, which is what clean_generated ages by
+        # (the modification time stays STABLE_MTIME for the browser's cache).
+        with contextlib.suppress(OSError):
+            os.utime(target, (STABLE_MTIME, STABLE_MTIME))
+    else:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{file_name}.", dir=folder)
@@ -466,6 +484,65 @@ def publish_file(name: str, content: bytes, *, suffix: str, dest: Path | str | N
         except OSError as exc:
             raise AssetsMissingError(f"cannot write {target} for the browser: {exc}") from None
     return f"{settings.GENERATED_URL}/{file_name}"
+
+
+def clean_generated(
+    dest: Path | str | None = None, *, keep_hours: float | None = None, now: float | None = None
+) -> list[Path]:
+    """Delete the stale files of :func:`publish_file`'s folder; return what was deleted.
+
+    Content-addressed files are never overwritten, so each new version of the
+    map's script or boundaries adds a file. A file is deleted only when all hold:
+
+    - its name is one :func:`publish_file` writes (or a temporary file of it);
+    - this process did not publish it (its pages may reference it at any time);
+    - no process published it in the last ``keep_hours``: :func:`publish_file`
+      refreshes the file's change time each time it publishes it (its
+      modification time is :data:`STABLE_MTIME`), and a file read by a browser
+      in that time (access time, where the file system records it) is kept too.
+
+    Parameters
+    ----------
+    dest : path-like, optional
+        The folder (default :data:`geo.settings.GENERATED_DIR`).
+    keep_hours : float, optional
+        Default :data:`geo.settings.GENERATED_KEEP_HOURS`.
+    now : float, optional
+        The current time (seconds since the epoch; default: now).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     url = publish_file("demo", b"window.x = 1;", suffix=".js", dest=tmp)
+    ...     clean_generated(tmp, keep_hours=0, now=time.time() + 10)  # published here: kept
+    []
+    """
+    folder = Path(dest) if dest is not None else settings.GENERATED_DIR
+    hours = settings.GENERATED_KEEP_HOURS if keep_hours is None else keep_hours
+    cutoff = (time.time() if now is None else now) - hours * 3600
+    mine = _PUBLISHED.get(str(folder.resolve()), set())
+    deleted: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return deleted
+    for entry in entries:
+        if entry.name in mine or not _GENERATED_NAME.match(entry.name):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            info = entry.stat(follow_symlinks=False)
+            if max(info.st_ctime, info.st_atime) >= cutoff:
+                continue
+            os.unlink(entry.path)
+        except FileNotFoundError:  # another process cleaned it first
+            continue
+        except OSError:  # not ours to delete (read-only install): leave it
+            continue
+        deleted.append(Path(entry.path))
+    return sorted(deleted)
 
 
 def verify_assets(*, dest: Path | str | None = None) -> list[str]:

@@ -51,7 +51,7 @@ from folium.template import Template
 
 from geo import settings
 from geo.aggregate import aggregate_by_district, aggregate_by_province
-from geo.assets import localize, publish_file
+from geo.assets import clean_generated, localize, publish_file
 from geo.display import common_name, date_label, placement_label, unit_label
 from geo.errors import InputError
 from geo.filters import Filters, filter_mask, summarize
@@ -560,6 +560,9 @@ def publish_map_assets(provinces: Any, districts: Any) -> MapAssets:
     The file names carry a hash of their content, so a URL never changes meaning
     and the browser may keep the files: a filter change, a click or the next
     visit loads neither again (see :func:`geo.assets.publish_file` for the caching).
+    Then the stale files of earlier versions are deleted (:func:`geo.assets.clean_generated`:
+    never one this process published, nor one published in the last
+    :data:`geo.settings.GENERATED_KEEP_HOURS`).
 
     Examples
     --------
@@ -573,6 +576,7 @@ def publish_map_assets(provinces: Any, districts: Any) -> MapAssets:
     boundaries = publish_file(
         "afg-boundaries", ("window.AFG_BOUNDARIES=" + _json(payload) + ";\n").encode("utf-8"), suffix=".js"
     )
+    clean_generated()
     return MapAssets(script_url=script, boundaries_url=boundaries)
 
 

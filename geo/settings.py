@@ -163,6 +163,12 @@ GENERATED_DIR = STATIC_DIR / "generated"
 #: The URL path under which the browser finds :data:`GENERATED_DIR`.
 GENERATED_URL = "/app/static/generated"
 
+#: A file in :data:`GENERATED_DIR` that the running process did not publish is deleted once no
+#: process has published it for this many hours (``geo.assets.clean_generated``): long enough for
+#: another app process from the same checkout, or a page still open on an older version, to go on
+#: loading it.
+GENERATED_KEEP_HOURS = 48
+
 #: Up to this many drawable events, the popup of each place on the map lists its events in
 #: full (date, group, target, source...). Above it (the *light mode*) a popup gives the counts
 #: per group and the page lists the events of a clicked place below the map, so the browser

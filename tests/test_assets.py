@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import folium
@@ -226,3 +228,57 @@ def test_published_files_are_named_by_their_content_and_written_once(tmp_path):
                 assets.publish_file("afg-test", b"x", suffix=".js", dest=locked)
     finally:
         locked.chmod(0o700)
+
+
+def test_stale_generated_files_are_deleted_but_never_one_this_process_published(tmp_path):
+    day = 24 * 3600
+    mine = assets.publish_file("afgmap", b"window.v = 1;", suffix=".js", dest=tmp_path)
+    mine_too = assets.publish_file("afg-boundaries", b"window.b = 1;", suffix=".js", dest=tmp_path)
+    # Files another process (an older version of the app) published, one of which this process publishes again.
+    old = tmp_path / "afgmap-0123456789abcdef.js"
+    old.write_bytes(b"window.v = 0;")
+    again_content = b"window.v = 2;"
+    again = tmp_path / f"afgmap-{hashlib.sha256(again_content).hexdigest()[:16]}.js"
+    again.write_bytes(again_content)
+    assert assets.publish_file("afgmap", again_content, suffix=".js", dest=tmp_path).endswith("/" + again.name)
+    half_written = tmp_path / ".afgmap-fedcba9876543210.js.k3j_x9a2"  # a crash's temporary file
+    half_written.write_bytes(b"window.")
+    # Not publish_file's: never touched.
+    unrelated = [tmp_path / "README.txt", tmp_path / "afgmap-notahash.js", tmp_path / "sub-0123456789abcdef.js"]
+    unrelated[0].write_text("keep me")
+    unrelated[1].write_text("keep me")
+    unrelated[2].mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    # Within the keep time, nothing goes: another process may still serve its files.
+    assert assets.clean_generated(tmp_path) == []
+    assert assets.clean_generated(tmp_path, now=time.time() + settings.GENERATED_KEEP_HOURS * 3600 - 60) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    # Two days later: the other process's file and the temporary file go; what this process published stays.
+    deleted = assets.clean_generated(tmp_path, keep_hours=48, now=time.time() + 2 * day + 60)
+    assert deleted == sorted([old, half_written])
+    left = {p.name for p in tmp_path.iterdir()}
+    assert {Path(mine).name, Path(mine_too).name, again.name} <= left
+    assert {p.name for p in unrelated} <= left and not old.exists() and not half_written.exists()
+    assert again.read_bytes() == again_content
+    # A folder that does not exist has nothing to clean.
+    assert assets.clean_generated(tmp_path / "missing") == []
+
+
+def test_publishing_the_map_assets_cleans_the_generated_folder(tmp_path, monkeypatch):
+    from geo.boundaries import load_districts, load_provinces
+    from geo.maps import publish_map_assets
+
+    monkeypatch.setattr(settings, "GENERATED_DIR", tmp_path)
+    stale = tmp_path / "afgmap-0123456789abcdef.js"
+    stale.write_bytes(b"window.v = 0;")
+    past = time.time() - (settings.GENERATED_KEEP_HOURS + 1) * 3600
+    os.utime(stale, (past, past))  # access time: no browser read it since; its change time is now, though
+    published = publish_map_assets(load_provinces(simplified=True), load_districts(simplified=True))
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {published.script_url.rsplit("/", 1)[1], published.boundaries_url.rsplit("/", 1)[1]} <= names
+    assert stale.exists()  # written (its change time) just now: kept
+    monkeypatch.setattr(settings, "GENERATED_KEEP_HOURS", 0)
+    time.sleep(0.05)
+    publish_map_assets(load_provinces(simplified=True), load_districts(simplified=True))
+    assert not stale.exists() and len(list(tmp_path.iterdir())) == 2
