@@ -65,6 +65,9 @@
     ".afg-label .afg-badge{display:block;font-weight:bold;color:#5a2d82;font-size:10.5px}",
     ".afg-label .afg-badge[hidden]{display:none}",
     ".afg-label.afg-hidden{visibility:hidden}",
+    // In the Map page's frame (streamlit-folium's #map_div) the map fills the frame, whose height the page
+    // fits to the screen (pages/map.py); streamlit-folium's frame is 10 px taller than its map.
+    "#map_div.leaflet-container{height:calc(100vh - 10px)!important}",
     ".afg-legend{background:rgba(255,255,255,.94);font:12px/1.35 sans-serif;border-radius:4px;",
     "box-shadow:0 0 6px rgba(0,0,0,.3);max-width:250px}",
     ".afg-legend button.afg-fold{all:unset;cursor:pointer;display:block;padding:5px 8px;font-weight:bold;width:100%;box-sizing:border-box}",
@@ -472,16 +475,72 @@
 
   // --------------------------------------------------------------------- labels
 
-  /** Hide province labels that would overlap a label already placed (labels with a badge first).
-   *  Boxes come from each label's point on the map and its text's size, not from where the DOM
-   *  happens to be at the moment. Returns false when a label could not be measured yet (the frame
-   *  not laid out): call again later. */
+  /** The boxes (container pixels, [left, top, right, bottom]) of the discs and rings the event canvas drew. */
+  function markerBoxes(map) {
+    var ev = A.state && A.state.events, d = ev && ev._drawn, out = [];
+    if (!d || !ev._topLeft || !map.hasLayer(ev)) return out;
+    for (var j = 0; j < d.c.length; j++) {
+      var p = map.layerPointToContainerPoint([d.x[j] + ev._topLeft.x, d.y[j] + ev._topLeft.y]), r = d.r[j] + 2;
+      out.push([p.x - r, p.y - r, p.x + r, p.y + r]);
+    }
+    return out;
+  }
+  A.markerBoxes = markerBoxes;
+
+  /** The boxes of the map's controls and notices (zoom, layers, legend, scale, attribution), container pixels. */
+  function controlBoxes(map) {
+    var frame = map.getContainer(), origin = frame.getBoundingClientRect(), out = [];
+    frame.querySelectorAll(".leaflet-control, .afg-notice").forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.width && r.height) out.push([r.left - origin.left, r.top - origin.top, r.right - origin.left, r.bottom - origin.top]);
+    });
+    return out;
+  }
+
+  /** Whether a point lies inside a Leaflet polygon's latlngs (even-odd rule over every ring). */
+  function inside(latlngs, ll) {
+    var rings = [];
+    (function collect(a) {
+      if (a.length && a[0] instanceof L.LatLng) rings.push(a);
+      else a.forEach(collect);
+    })(latlngs);
+    var x = ll.lng, y = ll.lat, odd = false;
+    rings.forEach(function (ring) {
+      for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+        var a = ring[i], b = ring[j];
+        if (a.lat > y !== b.lat > y && x < ((b.lng - a.lng) * (y - a.lat)) / (b.lat - a.lat) + a.lng) odd = !odd;
+      }
+    });
+    return odd;
+  }
+
+  // Where a label may move when its place is taken (multiples of half its height / a quarter of its width),
+  // nearest first; it stays inside its province.
+  var OFFSETS = (function () {
+    var out = [];
+    for (var i = -5; i <= 5; i++) for (var k = -3; k <= 3; k++) out.push([k, i]);
+    return out.sort(function (a, b) {
+      return a[0] * a[0] + a[1] * a[1] - (b[0] * b[0] + b[1] * b[1]);
+    });
+  })();
+
+  /** Place the province labels clear of the drawn events, the controls and each other (labels with a badge first,
+   *  then larger provinces): each at its point if free, else at the nearest free spot inside its province
+   *  (within a few label heights), else hidden. Boxes come from each label's point on the map and its
+   *  text's size, not from where the DOM happens to be at the moment. Returns false when a label could
+   *  not be measured yet (the frame not laid out): call again later. */
   function declutter(labels) {
-    var boxes = [], measured = true, map = A.state && A.state.map;
+    var measured = true, map = A.state && A.state.map;
     if (!map) return false;
+    var boxes = markerBoxes(map).concat(controlBoxes(map)), size = map.getSize();
     var order = labels.slice().sort(function (a, b) {
       return (b.badge ? 1 : 0) - (a.badge ? 1 : 0) || b.area - a.area;
     });
+    function free(box) {
+      return !boxes.some(function (b) {
+        return box[0] < b[2] && box[2] > b[0] && box[1] < b[3] && box[3] > b[1];
+      });
+    }
     order.forEach(function (lab) {
       var el = lab.marker.getElement(), inner = el && el.firstElementChild;
       if (!inner) return;
@@ -490,13 +549,22 @@
         measured = false;
         return;
       }
-      var p = map.latLngToContainerPoint(lab.marker.getLatLng());
-      var box = [p.x - w / 2 - 2, p.y - h / 2 - 1, p.x + w / 2 + 2, p.y + h / 2 + 1];
-      var clash = boxes.some(function (b) {
-        return box[0] < b[2] && box[2] > b[0] && box[1] < b[3] && box[3] > b[1];
-      });
-      el.classList.toggle("afg-hidden", clash);
-      if (!clash) boxes.push(box);
+      var p = map.latLngToContainerPoint(lab.marker.getLatLng()), stepX = w / 4, stepY = h / 2 + 1, found = null;
+      // A label whose point is in view stays whole in view (not cut by the frame's edge).
+      var inView = p.x >= 0 && p.y >= 0 && p.x <= size.x && p.y <= size.y;
+      for (var i = 0; i < OFFSETS.length && !found; i++) {
+        var dx = OFFSETS[i][0] * stepX, dy = OFFSETS[i][1] * stepY, x = p.x + dx, y = p.y + dy;
+        var box = [x - w / 2 - 2, y - h / 2 - 1, x + w / 2 + 2, y + h / 2 + 1];
+        if (!free(box)) continue;
+        if (inView && (box[0] < 0 || box[1] < 0 || box[2] > size.x || box[3] > size.y)) continue;
+        if (i && lab.province && !inside(lab.province.getLatLngs(), map.containerPointToLatLng([x, y]))) continue;
+        found = { box: box, dx: dx, dy: dy };
+      }
+      el.classList.toggle("afg-hidden", !found);
+      if (!found) return;
+      inner.style.transform = "translate(calc(-50% + " + found.dx + "px), calc(-50% + " + found.dy + "px))";
+      lab.offset = [found.dx, found.dy];
+      boxes.push(found.box);
     });
     return measured;
   }
@@ -546,7 +614,7 @@
         interactive: false,
         keyboard: false,
       }).addTo(provinces);
-      var label = { marker: marker, badge: 0, area: p.a };
+      var label = { marker: marker, badge: 0, area: p.a, province: poly };
       state.labels.push(label);
       state.provinces[p.p] = { layer: poly, label: label, name: p.t };
     });
@@ -556,6 +624,13 @@
     var events = new EventLayer({ options: { maxZoom: config.maxZoom || 16 } });
     events.addTo(map);
     state.events = events;
+    // Labels keep clear of the events: placed again whenever the events are drawn (move, zoom, new data).
+    events._onDrawn = function () {
+      declutterSoon(state.labels);
+    };
+    map.on("overlayadd overlayremove", function () {
+      declutterSoon(state.labels);
+    });
 
     var legend = new Legend({ folded: narrow });
     legend.addTo(map);
@@ -604,6 +679,7 @@
       map.removeLayer(layer);
       state.basemapOffline = true;
       state.notice.set("offline", config.offlineNotice);
+      declutterSoon(state.labels); // the notice is one more box the labels keep clear of
     }
     layer.on("tileload", function () {
       loaded++;

@@ -145,6 +145,40 @@ BADGES_JS = """() => AfgMap.state.labels.filter(l => l.badge).map(l => [
   l.marker.getElement().querySelector('.afg-badge').textContent, l.badge])"""
 
 
+# Where the visible labels, the drawn events (the box of each disc or ring) and the country (its province
+# outlines) are, in the map frame's viewport pixels, measured in the page: [left, top, right, bottom].
+LAYOUT_JS = """() => {
+  const st = AfgMap.state, map = st.map, ev = st.events, d = ev._drawn, pane = map._getMapPanePos();
+  const frame = map.getContainer().getBoundingClientRect();
+  const box = r => [r.left, r.top, r.right, r.bottom];
+  const labels = [...document.querySelectorAll('.afg-label:not(.afg-hidden)')].map(e => ({
+    box: box(e.firstElementChild.getBoundingClientRect()), text: e.textContent}));
+  const markers = d.c.map((_, j) => {
+    const x = frame.left + d.x[j] + ev._topLeft.x + pane.x, y = frame.top + d.y[j] + ev._topLeft.y + pane.y, r = d.r[j];
+    return [x - r, y - r, x + r, y + r];
+  }).filter(m => m[0] < frame.right && m[2] > frame.left && m[1] < frame.bottom && m[3] > frame.top);
+  const outlines = Object.values(st.provinces).map(p => box(p.layer._path.getBoundingClientRect()));
+  const country = [0, 1, 2, 3].map(k => (k < 2 ? Math.min : Math.max)(...outlines.map(o => o[k])));
+  return {labels: labels, markers: markers, frame: box(frame), country: country};
+}"""
+
+
+def settled_layout(frame) -> dict:
+    """:data:`LAYOUT_JS` once two measures 300 ms apart agree (the frame fitted, the labels placed)."""
+    last = None
+    for _ in range(40):
+        now = frame.evaluate(LAYOUT_JS)
+        if now == last:
+            return now
+        last = now
+        frame.page.wait_for_timeout(300)
+    raise AssertionError(f"the map's layout did not settle: {last}")
+
+
+def box_hits(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]
+
+
 def ring_in_group_colours(ring: dict) -> bool:
     """At least 6 of the 8 pixels sampled around a ring are one of its groups' colours (the others may fall on
     the anti-aliased edge between two groups' slices)."""
@@ -219,6 +253,8 @@ def test_map_draws_provinces_and_districts_offline(bundled_server, sized_page, o
     for i, a in enumerate(labels):
         for b in labels[i + 1 :]:
             assert not (a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]), (a, b)
+    layout = settled_layout(frame)
+    assert not [(lab, m) for lab in layout["labels"] for m in layout["markers"] if box_hits(lab["box"], m)]
     shot(sized_page, "map", output_dir)
     legend.locator("button").click()  # folds and unfolds
     assert frame.evaluate("() => AfgMap.state.legend._folded") is (not folded)
@@ -228,6 +264,44 @@ def test_map_draws_provinces_and_districts_offline(bundled_server, sized_page, o
     else:
         assert sidebar["x"] >= 0 and sidebar["width"] >= 250, sidebar
     assert sized_page.errors == []
+
+
+@pytest.mark.parametrize("screen", ["desktop-1280x800", "mobile"])
+def test_labels_keep_clear_of_the_events_and_the_country_fills_the_map(bundled_server, browser, screen, output_dir):
+    if screen == "mobile":
+        holder = OfflinePage(browser, size="mobile")
+    else:
+        holder = OfflinePage(browser, viewport={"width": 1280, "height": 800})
+    holder.size = screen
+    try:
+        page = holder.page
+        open_app(page, bundled_server.url, {"basemap": "none"})
+        wait_for_headline(page)
+        frame = map_frame(page)
+        page.locator("iframe[title*='st_folium']").first.scroll_into_view_if_needed()
+        layout = settled_layout(frame)
+        # No visible province name or count of province-level events covers a drawn disc or ring.
+        labels, markers = layout["labels"], layout["markers"]
+        assert len(labels) >= 10 and len(markers) >= 8, layout
+        hits = [(lab["text"], m) for lab in labels for m in markers if box_hits(lab["box"], m)]
+        assert hits == [], hits
+        # Labels stay whole in the frame.
+        left, top, right, bottom = layout["frame"]
+        assert all(
+            b[0] >= left and b[1] >= top and b[2] <= right and b[3] <= bottom for b in (x["box"] for x in labels)
+        )
+        # The country is drawn whole and fills most of the frame, on a phone too (not a third of a tall frame).
+        c = layout["country"]
+        assert c[0] >= left - 1 and c[1] >= top - 1 and c[2] <= right + 1 and c[3] <= bottom + 1, layout
+        width_share, height_share = (c[2] - c[0]) / (right - left), (c[3] - c[1]) / (bottom - top)
+        assert width_share >= 0.75 and height_share >= 0.75, (width_share, height_share)
+        # The frame fits on the screen, with room to scroll past it.
+        screen_height = page.viewport_size["height"]
+        assert page.locator("iframe[title*='st_folium']").first.bounding_box()["height"] < screen_height - 100
+        shot(holder, "map-labels", output_dir)
+        assert holder.errors == [] and holder.blocked == []
+    finally:
+        holder.close()
 
 
 def test_headline_wraps_between_parts_never_inside_a_date(bundled_server, sized_page, output_dir):
