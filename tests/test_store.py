@@ -420,3 +420,16 @@ def test_a_bad_database_url_is_one_clear_error():
         Store("mysql://x@y/z")
     with pytest.raises(StoreError, match="expected a SQLAlchemy URL"):
         Store("not a url")
+
+
+def test_sqlite_text_that_is_not_utf8_text_is_still_read_with_its_row(tmp_path):
+    """SQLite lets a text column hold bytes: the fast Arrow read falls back to reading them as text."""
+    store = open_store(f"sqlite:///{tmp_path / 'events.sqlite'}")
+    event_id = load_events()["event_id"].iloc[5]
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE events SET notes = X'FF', location = 7.5 WHERE event_id = :e"), {"e": event_id})
+    events = store.read_events().set_index("event_id")
+    assert len(events) == N_BUNDLED
+    assert events.loc[event_id, "notes"] == str(b"\xff") and events.loc[event_id, "location"] == "7.5"
+    expected = bundled_as_stored().set_index("event_id").drop(index=event_id)
+    pd.testing.assert_frame_equal(events.drop(index=event_id), expected)
