@@ -232,7 +232,8 @@ def render_upload_box() -> None:
             disabled=["event_id", "review_note"],
             row_height=why_row_height(table["review_note"]),
             column_config={
-                "review_note": st.column_config.TextColumn("Why", width=WHY_WIDTH_PX, pinned=True),
+                # Not pinned: a pinned column wider than a phone's screen hides the rest and cannot be scrolled.
+                "review_note": st.column_config.TextColumn("Why", width=WHY_WIDTH_PX),
                 "keep": st.column_config.CheckboxColumn("Keep", default=False),
                 "event_id": st.column_config.TextColumn("ID"),
                 "location": st.column_config.TextColumn("Place as reported"),
