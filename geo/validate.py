@@ -23,6 +23,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from geo.display import common_name
 from geo.errors import InputError
 
 #: Afghanistan's bounding box (lon_min, lat_min, lon_max, lat_max), padded by ~0.1 degree.
@@ -486,6 +487,8 @@ def likely_duplicates(
     ...                    "event_date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-09"])})
     >>> likely_duplicates(ev).tolist()
     ["likely duplicate of 'b' (same group NRF, district AF0101, dates within 1 day)", "likely duplicate of 'a' (same group NRF, district AF0101, dates within 1 day)", '']
+    >>> likely_duplicates(ev.assign(adm2_pcode="AF3201", admin2="Hirat")).tolist()[0]
+    "likely duplicate of 'b' (same group NRF, district Herat (AF3201), dates within 1 day)"
     """
     out = np.full(len(events), "", dtype=object)
     a, b = likely_duplicate_pairs(events, days=days, exclude=exclude)
@@ -495,7 +498,13 @@ def likely_duplicates(
     groups = events["group"].astype("string").fillna("").to_numpy(dtype=object)
     ids = events["event_id"].astype("string").fillna("").to_numpy(dtype=object)
     unit = "day" if days == 1 else "days"
-    why = " (same group " + groups[a] + ", district " + adm2[a] + f", dates within {days} {unit})"
+    district = adm2[a]
+    if "admin2" in events.columns:  # "district Bazarak (AF0801)": the name readers know, and the code
+        names = events["admin2"].astype("string").fillna("").to_numpy(dtype=object)[a]
+        district = np.array(
+            [f"{common_name(c, n)} ({c})" if n else c for c, n in zip(adm2[a], names, strict=True)], dtype=object
+        )
+    why = " (same group " + groups[a] + ", district " + district + f", dates within {days} {unit})"
     quote = np.frompyfunc(repr, 1, 1)
     # In the sorted order each row has one predecessor and one successor, so it is at most
     # once a ``b`` (noted against the event before it) and at most once an ``a`` (against the one after).
