@@ -335,7 +335,12 @@ class _Attribution(_RenderOnce, MacroElement):
     _template = Template(
         """
         {% macro header(this, kwargs) %}
-        <style>.leaflet-control-attribution {font-size: 10px; line-height: 1.3;}</style>
+        <style>.leaflet-control-attribution {font-size: 10px; line-height: 1.3;}
+        /* Phones: a one-line attribution (tap to read it all), clear of the scale bar. */
+        @media (max-width: 640px) {
+        .leaflet-control-attribution {max-width: calc(100vw - 120px); white-space: nowrap; overflow: hidden;
+            text-overflow: ellipsis;}
+        .leaflet-control-attribution:hover, .leaflet-control-attribution:focus {white-space: normal;}}</style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
             {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text_json }});
@@ -635,6 +640,52 @@ def new_map(*, basemap: str = "osm", fit: bool = True) -> folium.Map:
     if fit:
         m.fit_bounds([list(AFG_BOUNDS[0]), list(AFG_BOUNDS[1])])
     return localize(m)
+
+
+#: Maps narrower than this (pixels) open with their legends folded (a phone).
+NARROW_MAP_PX = 500
+
+
+class FitToFrame(_RenderOnce, MacroElement):
+    """Makes a map fill its streamlit-folium frame and keeps the country fitted to it until the user moves it.
+
+    The page sizes the frame to the screen (``pages.common.map_frame_css``); inside it the map's
+    ``#map_div`` takes the frame's height, and Afghanistan is fitted again whenever the frame resizes.
+    On a narrow map (a phone) the legends start folded. Outside streamlit-folium (a saved HTML file)
+    there is no ``#map_div`` and only the fitting applies.
+    """
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>#map_div.leaflet-container{height:calc(100vh - 10px)!important}</style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var bounds = L.latLngBounds({{ this.bounds_json }}), touched = false, box = map.getContainer();
+            ["pointerdown", "wheel", "keydown", "touchstart"].forEach(function (type) {
+                box.addEventListener(type, function () { touched = true; }, {passive: true});
+            });
+            function fit() {
+                if (touched) return;
+                map.invalidateSize(false);
+                map.fitBounds(bounds, {padding: [6, 6], animate: false});
+            }
+            map.on("resize", fit);
+            fit();
+            if (map.getSize().x < {{ this.narrow }}) {
+                box.querySelectorAll(".afgmap-legend details").forEach(function (d) { d.open = false; });
+            }
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "FitToFrame"
+        self.bounds_json = _json([list(AFG_BOUNDS[0]), list(AFG_BOUNDS[1])])
+        self.narrow = NARROW_MAP_PX
 
 
 def finalize(m: folium.Map) -> folium.Map:

@@ -50,7 +50,7 @@ from geo.display import common_name, date_label, placement_label, unit_label
 from geo.errors import InputError
 from geo.filters import Filters
 from geo.groups import GROUP_COLORS, GROUPS
-from geo.maps import escape_text
+from geo.maps import FitToFrame, escape_text
 from geo.schema import PRECISION_PROVINCE, aggregate_mask
 from geo.tables import read_csv_table
 
@@ -1679,6 +1679,7 @@ def first_activity_map(
         "Unshaded: no activity in the selection. Red line: mean centre per period.",
     ).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
+    FitToFrame().add_to(m)
     return finalize(m)
 
 
@@ -1942,4 +1943,5 @@ def timeline_map(
                 else ""
             ),
         ).add_to(m)
+    FitToFrame().add_to(m)
     return finalize(m)

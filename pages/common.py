@@ -525,3 +525,18 @@ __all__ = [
     "show_link_warnings",
     "stop_with_error",
 ]
+
+
+def map_frame_css(key: str, max_height: int) -> str:
+    """CSS fitting the map frame in ``st.container(key=key)`` to the screen.
+
+    About as tall as the country is at the frame's width (85 % of the width: a phone's map is not mostly empty
+    above and below the country), never taller than ``max_height`` nor than the screen less room to scroll past
+    it. ``cqw``: the frame's width. streamlit-folium's frame is 10 px taller than its map; the map fills the frame
+    (geo/web/afgmap.js on the Map page, :func:`geo.maps.fit_to_frame` on the Spread page).
+    """
+    return (
+        f"<style>.st-key-{key}{{container-type:inline-size}}"
+        f".st-key-{key} iframe{{height:clamp(260px,min(85cqw + 10px,100svh - 140px),{max_height + 10}px)!important}}"
+        "</style>"
+    )

@@ -27,15 +27,6 @@ from pages import common
 #: Height of the map in pixels on a wide screen (its most).
 MAP_HEIGHT = 600
 
-#: The map's frame fitted to the screen: about as tall as the country is at the frame's width (85 % of
-#: the width; a phone's map is not mostly empty above and below the country), never taller than
-#: :data:`MAP_HEIGHT` nor than the screen less room to scroll past it. ``cqw``: the frame's width.
-#: streamlit-folium's frame is 10 px taller than its map; geo/web/afgmap.js makes the map fill the frame.
-MAP_FRAME_CSS = (
-    "<style>.st-key-event-map-frame{container-type:inline-size}"
-    ".st-key-event-map-frame iframe{height:clamp(260px,min(85cqw + 10px,100svh - 140px),"
-    f"{MAP_HEIGHT + 10}px)!important}}</style>"
-)
 
 #: Keeps each part of the headline on one line, so it wraps between parts, never inside a date.
 HEADLINE_CSS = "<style>.st-key-headline .afg-part{white-space:nowrap}</style>"
@@ -180,7 +171,7 @@ def main() -> None:
     else:
         # The base map stays in the browser; a filter change sends only the selection (applied in place).
         # Only clicks come back: panning and zooming do not rerun this script.
-        st.html(MAP_FRAME_CSS)
+        st.html(common.map_frame_css("event-map-frame", MAP_HEIGHT))
         with st.container(key="event-map-frame"):
             state = st_folium(
                 fmap,

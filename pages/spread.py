@@ -281,7 +281,9 @@ if map_view == "animation":
     )
     try:
         tmap = timeline_map(events, provinces=provinces, cumulative=cumulative, basemap=view.basemap)
-        st_folium(tmap, key="spread-timeline", returned_objects=[], use_container_width=True, height=MAP_HEIGHT)
+        st.html(common.map_frame_css("spread-timeline-frame", MAP_HEIGHT))
+        with st.container(key="spread-timeline-frame"):
+            st_folium(tmap, key="spread-timeline", returned_objects=[], use_container_width=True, height=MAP_HEIGHT)
     except AfgMapError as exc:
         st.error(common.md_text(exc), icon=":material/error:")
 else:
@@ -300,7 +302,11 @@ else:
             origin=origin,
             basemap=view.basemap,
         )
-        st_folium(fmap, key="spread-first-activity", returned_objects=[], use_container_width=True, height=MAP_HEIGHT)
+        st.html(common.map_frame_css("spread-first-activity-frame", MAP_HEIGHT))
+        with st.container(key="spread-first-activity-frame"):
+            st_folium(
+                fmap, key="spread-first-activity", returned_objects=[], use_container_width=True, height=MAP_HEIGHT
+            )
     except AfgMapError as exc:
         st.error(common.md_text(exc), icon=":material/error:")
 

@@ -86,10 +86,8 @@
     ".leaflet-control-attribution{font-size:10px;line-height:1.3}",
     ".afg-legend .it{display:inline-block;margin-right:7px;white-space:nowrap}",
     ".afg-legend .afg-legend-body b{display:block;margin-top:3px}",
-    // Phones: a one-line attribution (tap to read it all), a narrower legend.
-    "@media (max-width:640px){.afg-legend{max-width:210px;font-size:11px}",
-    ".leaflet-control-attribution{max-width:calc(100vw - 120px);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
-    ".leaflet-control-attribution:hover,.leaflet-control-attribution:focus{white-space:normal}}",
+    // Phones: a narrower legend (the one-line attribution is geo.maps._Attribution's, for every map).
+    "@media (max-width:640px){.afg-legend{max-width:210px;font-size:11px}}",
   ].join("");
 
   // --------------------------------------------------------------------- the canvas event layer

@@ -292,3 +292,51 @@ def test_first_reports_follow_the_date_filter(bundled_server, sized_page, events
         ]
     )
     assert "Already reached before 1 Mar 2024: " in reached.inner_text()
+
+
+def test_first_report_map_fits_the_screen_with_the_country_filling_it(bundled_server, sized_page, output_dir):
+    """The detail map's frame fits the screen and Afghanistan fills it (a phone's map is not mostly empty);
+    on a phone its legend starts folded and the attribution is one line, so neither covers the country."""
+    page = sized_page.page
+    open_spread(sized_page, bundled_server.url, {"basemap": "none", "group": "NRF"})
+    holder = page.locator(".st-key-spread-first-activity-frame iframe").first
+    holder.wait_for(timeout=PAGE_TIMEOUT_MS)
+    holder.scroll_into_view_if_needed()
+    frame = None
+    for _ in range(240):
+        frame = holder.element_handle().content_frame()
+        try:
+            if frame and frame.evaluate("() => !!document.querySelector('.leaflet-overlay-pane path')"):
+                break
+        except Exception:  # replaced by a rerun
+            pass
+        page.wait_for_timeout(250)
+    page.wait_for_timeout(500)
+    layout = frame.evaluate(
+        """() => {
+             const map = document.querySelector('.leaflet-container').getBoundingClientRect();
+             let l = 1e9, t = 1e9, r = -1e9, b = -1e9;
+             document.querySelectorAll('.leaflet-overlay-pane path').forEach(p => {
+               const q = p.getBoundingClientRect();
+               if (!q.width) return;
+               l = Math.min(l, q.left); t = Math.min(t, q.top); r = Math.max(r, q.right); b = Math.max(b, q.bottom);
+             });
+             const legend = document.querySelector('.afgmap-legend details');
+             const attribution = document.querySelector('.leaflet-control-attribution').getBoundingClientRect();
+             return {map: [map.width, map.height], country: [l, t, r, b], legendOpen: legend.open,
+                     attributionHeight: attribution.height};
+           }"""
+    )
+    frame_box = holder.bounding_box()
+    shot(sized_page, output_dir, "first-report-map")
+    width, height = layout["map"]
+    left, top, right, bottom = layout["country"]
+    assert frame_box["height"] < sized_page.viewport["height"] - 100  # room to scroll past it
+    assert height >= frame_box["height"] - 12  # the map fills its frame
+    assert left >= -1 and top >= -1 and right <= width + 1 and bottom <= height + 1  # the country whole
+    assert (right - left) / width >= 0.75 or (bottom - top) / height >= 0.75, layout
+    assert (bottom - top) / height >= 0.6, layout
+    phone = sized_page.viewport["width"] < STACKED_BELOW_PX
+    assert layout["legendOpen"] is (not phone)
+    if phone:
+        assert layout["attributionHeight"] < 20  # one line
