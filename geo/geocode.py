@@ -2009,11 +2009,8 @@ def geocode(
     lat[use], lon[use] = in_text[codes[use], 0], in_text[codes[use], 1]
     if (np.isfinite(lat) & np.isfinite(lon)).any():
         # Coordinates make each row its own case: expand to one result per row.
-        solved = _with_coordinates([solved[c] for c in codes], lon, lat)
+        solved = _with_coordinates([solved[c] for c in codes], lon, lat, from_text=use)
         codes = np.arange(n, dtype=np.int64)
-        for i in np.flatnonzero(use):
-            solved[i] = _replace(solved[i], geocode_note=solved[i].geocode_note.replace(
-                "from the coordinates", "from the coordinates written in the text"))  # fmt: skip
 
     out = frame.copy()
     clash = [c for c in GEOCODE_COLUMNS if c in out.columns]
@@ -2058,7 +2055,10 @@ def coordinates_in_text(text: str) -> tuple[float, float]:
     return (float(f"{a}.{b}"), float(f"{c}.{d}"))
 
 
-def _with_coordinates(results: list[GeocodeResult], lon: np.ndarray, lat: np.ndarray) -> list[GeocodeResult]:
+def _with_coordinates(
+    results: list[GeocodeResult], lon: np.ndarray, lat: np.ndarray, *, from_text: np.ndarray
+) -> list[GeocodeResult]:
+    """Each row's answer from its point, where it has one; ``from_text`` marks points read from the place text."""
     g = load_gazetteer()
     has = np.isfinite(lon) & np.isfinite(lat)
     if not has.any():
@@ -2075,14 +2075,15 @@ def _with_coordinates(results: list[GeocodeResult], lon: np.ndarray, lat: np.nda
         swapped[rows] = True
     adm2_arr = assigned["adm2_pcode"].to_numpy(dtype=object)
     note_arr = assigned["assign_note"].to_numpy(dtype=object)
-    # One answer per distinct (text answer, district, swapped, note); only the point differs per row.
+    # One answer per distinct (text answer, district, swapped, note, where the point came from); only the
+    # point differs per row.
     answers: dict[tuple, GeocodeResult] = {}
     out = []
     for i, r in enumerate(results):
         if not has[i]:
             out.append(r)
             continue
-        key = (r, adm2_arr[i], bool(swapped[i]), note_arr[i])
+        key = (r, adm2_arr[i], bool(swapped[i]), note_arr[i], bool(from_text[i]))
         answer = answers.get(key)
         if answer is None:
             answer = answers[key] = _coordinate_answer(g, r, *key[1:])
@@ -2093,12 +2094,15 @@ def _with_coordinates(results: list[GeocodeResult], lon: np.ndarray, lat: np.nda
     return out
 
 
-def _coordinate_answer(g: Gazetteer, r: GeocodeResult, d: str, swapped: bool, note: str) -> GeocodeResult:
+def _coordinate_answer(
+    g: Gazetteer, r: GeocodeResult, d: str, swapped: bool, note: str, from_text: bool
+) -> GeocodeResult:
     """The answer for a point assigned to district ``d`` (latitude/longitude filled in by the caller)."""
     if not d:
         return _replace(r, geocode_note=_join_notes(r.geocode_note, f"coordinates not used: {note}"))
     pc = g.districts[d].parent
-    parts = [f"point in district '{g.districts[d].name}' ({g.provinces[pc].name}) from the coordinates"]
+    source = "from the coordinates written in the text" if from_text else "from the coordinates"
+    parts = [f"point in district '{g.districts[d].name}' ({g.provinces[pc].name}) {source}"]
     if swapped:
         parts.append("latitude and longitude were swapped in the input and were corrected")
     if note:
