@@ -15,7 +15,6 @@ from geo.assets import STABLE_MTIME
 from geo.errors import InputError
 from geo.events import load_events
 from geo.filters import Filters, apply_filters, summarize
-from geo.groups import GROUP_COLORS
 from geo.maps import (
     EMPTY_NOTICE,
     OFFLINE_NOTICE,
@@ -37,6 +36,7 @@ from geo.maps import (
     safe_url,
 )
 from geo.schema import aggregate_mask
+from tests.mapcheck import DRAWN_JS, RING_PIXELS_JS, box_hits, ring_in_group_colours
 
 EXTERNAL_LINK = re.compile(r'<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*["\']?((?:https?:)?//[^"\' >]+)', re.I)
 PAYLOAD_IMG = "<img src=x onerror=alert(1)>"
@@ -334,44 +334,6 @@ def chromium_page(tmp_path):
         browser.close()
 
 
-# What the canvas layer drew: each cluster's screen position (in the page), total, places and groups.
-DRAWN_JS = """() => {
-  const L = AfgMap.state.events, d = L._drawn, map = AfgMap.state.map, out = [];
-  const pane = map._getMapPanePos();
-  for (let j = 0; j < d.c.length; j++) {
-    const s = L.describe(d.c[j]);
-    out.push({x: d.x[j] + L._topLeft.x + pane.x, y: d.y[j] + L._topLeft.y + pane.y, r: d.r[j],
-              total: s.total, single: s.single, groups: s.groups, lat: s.lat, lng: s.lng});
-  }
-  return out;
-}"""
-
-
-# The canvas pixels of the three largest rings that stand clear of others, sampled around each ring
-# (between the hole and the rim).
-RING_PIXELS_JS = """() => {
-  const L = AfgMap.state.events, d = L._drawn, ctx = L._canvas.getContext("2d"), ratio = window.devicePixelRatio || 1;
-  const rings = [];
-  for (let j = 0; j < d.c.length; j++) {
-    const s = L.describe(d.c[j]);
-    // Only rings that no other drawn disc or ring touches (a neighbour drawn on top would hide part of it).
-    const alone = d.c.every((_, k) => k === j || Math.hypot(d.x[k] - d.x[j], d.y[k] - d.y[j]) > d.r[k] + d.r[j]);
-    if (!s.single && alone) rings.push({j: j, total: s.total, groups: Object.keys(s.groups)});
-  }
-  rings.sort((a, b) => b.total - a.total);
-  return rings.slice(0, 3).map(r => {
-    const pixels = [];
-    for (let k = 0; k < 8; k++) {
-      const a = (k / 8) * 2 * Math.PI + 0.2, rad = d.r[r.j] * 0.82;
-      const px = ctx.getImageData(Math.round((d.x[r.j] + rad * Math.cos(a)) * ratio),
-                                  Math.round((d.y[r.j] + rad * Math.sin(a)) * ratio), 1, 1).data;
-      pixels.push([px[0], px[1], px[2]]);
-    }
-    return {groups: r.groups, pixels: pixels};
-  });
-}"""
-
-
 def test_in_chromium_stacked_places_show_their_count_and_clusters_their_groups(
     events, display_boundaries, chromium_page
 ):
@@ -393,10 +355,7 @@ def test_in_chromium_stacked_places_show_their_count_and_clusters_their_groups(
     rings = page.evaluate(RING_PIXELS_JS)
     assert len(rings) >= 1
     for ring in rings:
-        # At least 6 of 8 samples in one of the ring's groups' colours (others may fall on a slice's edge).
-        wanted = [[int(c[k : k + 2], 16) for k in (1, 3, 5)] for c in (GROUP_COLORS[g] for g in ring["groups"])]
-        hits = sum(any(all(abs(w[i] - rgb[i]) <= 40 for i in range(3)) for w in wanted) for rgb in ring["pixels"])
-        assert hits >= 6, ring
+        assert ring_in_group_colours(ring), ring
     # The counts under province names, and no label overlaps another.
     badges = page.evaluate(
         "() => [...document.querySelectorAll('.afg-label')].filter(e => !e.classList.contains('afg-hidden'))"
@@ -406,7 +365,7 @@ def test_in_chromium_stacked_places_show_their_count_and_clusters_their_groups(
     assert sum(int(b[4].split()[0]) for b in badges if b[4]) > 0
     for i, a in enumerate(badges):
         for b in badges[i + 1 :]:
-            assert not (a[0] < b[2] and a[2] > b[0] and a[1] < b[3] and a[3] > b[1]), (a, b)
+            assert not box_hits(a, b), (a, b)
     assert chromium_page["errors"] == [] and chromium_page["outside"] == []
 
 
