@@ -24,13 +24,7 @@ APP = settings.REPO_ROOT / "app.py"
 PASSWORD = "correct horse battery"
 
 #: One out-of-country row (Mashhad), one unresolved place, one good row and one swapped-and-fixed row.
-UPLOAD = (
-    b"event_id,event_date,group,location,latitude,longitude,fatalities\n"
-    b"UP-OUT,2024-06-01,NRF,Mashhad,36.29,59.6,2\n"
-    b"UP-NOWHERE,2024-06-02,NRF,Qwerty Nowhere,,,1\n"
-    b"UP-GOOD,2024-06-03,NRF,Khinj district,,,1\n"
-    b"UP-SWAP,2024-06-04,NRF,Khinj,69.4,35.4,1\n"
-)
+UPLOAD = (settings.REPO_ROOT / "tests" / "data" / "upload_review.csv").read_bytes()
 
 
 @functools.cache

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from geo import settings
 from geo.events import load_events
 from geo.ingest import ingest
 from geo.review import apply_review, duplicate_pairs, edited_table, initial_keep, review_table, split_unplaced
 from geo.validate import likely_duplicates
 
-UPLOAD = (
-    b"event_id,event_date,group,location,latitude,longitude,fatalities\n"
-    b"UP-OUT,2024-06-01,NRF,Mashhad,36.29,59.6,2\n"
-    b"UP-NOWHERE,2024-06-02,NRF,Qwerty Nowhere,,,1\n"
-    b"UP-GOOD,2024-06-03,NRF,Khinj district,,,1\n"
-    b"UP-SWAP,2024-06-04,NRF,Khinj,69.4,35.4,1\n"
-)
+UPLOAD = (settings.REPO_ROOT / "tests" / "data" / "upload_review.csv").read_bytes()
 
 
 def result():
