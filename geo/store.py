@@ -577,14 +577,13 @@ class Store:
         """
         with self._read() as conn:
             self._get(conn, event_id)
-            rows = conn.execute(
-                sa.text(
-                    "SELECT version, action, at, user_name, reason, changes, import_id FROM event_history "
-                    "WHERE event_id = :e ORDER BY version, history_id"
-                ),
-                {"e": event_id},
-            ).fetchall()
-        frame = pd.DataFrame(rows, columns=["version", "action", "at", "user", "reason", "changes", "import_id"])
+            frame = _query_frame(
+                conn,
+                "SELECT version, action, at, user_name, reason, changes, import_id FROM event_history "
+                "WHERE event_id = :e ORDER BY version, history_id",
+                ["version", "action", "at", "user", "reason", "changes", "import_id"],
+                e=event_id,
+            )
         frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
         frame["changes"] = [json.loads(c) if isinstance(c, str) and c else {} for c in frame["changes"]]
         frame["import_id"] = frame["import_id"].astype("Int64")
@@ -593,33 +592,25 @@ class Store:
     def sources(self, event_id: str) -> pd.DataFrame:
         """The source reports of one event, oldest first (after a merge, the absorbed event's too)."""
         with self._read() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT source_id, url, title, publisher, published, claim_status, first_event_id, added_at, "
-                    "added_by, import_id FROM sources WHERE event_id = :e ORDER BY source_id"
-                ),
-                {"e": event_id},
-            ).fetchall()
-        return pd.DataFrame(
-            rows,
-            columns=["source_id", "url", "title", "publisher", "published", "claim_status", "first_event_id",
-                     "added_at", "added_by", "import_id"],
-        )  # fmt: skip
+            return _query_frame(
+                conn,
+                "SELECT source_id, url, title, publisher, published, claim_status, first_event_id, added_at, "
+                "added_by, import_id FROM sources WHERE event_id = :e ORDER BY source_id",
+                ["source_id", "url", "title", "publisher", "published", "claim_status", "first_event_id",
+                 "added_at", "added_by", "import_id"],
+                e=event_id,
+            )  # fmt: skip
 
     def imports(self) -> pd.DataFrame:
         """Every import, newest first."""
         with self._read() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT import_id, file_name, sha256, format, rows_in, rows_out, rows_rejected, rows_dropped, "
-                    "needs_review, user_name, at, note FROM imports ORDER BY import_id DESC"
-                )
-            ).fetchall()
-        return pd.DataFrame(
-            rows,
-            columns=["import_id", "file_name", "sha256", "format", "rows_in", "rows_out", "rows_rejected",
-                     "rows_dropped", "needs_review", "user", "at", "note"],
-        )  # fmt: skip
+            return _query_frame(
+                conn,
+                "SELECT import_id, file_name, sha256, format, rows_in, rows_out, rows_rejected, rows_dropped, "
+                "needs_review, user_name, at, note FROM imports ORDER BY import_id DESC",
+                ["import_id", "file_name", "sha256", "format", "rows_in", "rows_out", "rows_rejected",
+                 "rows_dropped", "needs_review", "user", "at", "note"],
+            )  # fmt: skip
 
     def distinct_pairs(self) -> set[tuple[str, str]]:
         """Pairs of events an editor judged to be two different events, as ``(first_id, second_id)``, ids sorted.
@@ -633,13 +624,12 @@ class Store:
     def distinct_log(self) -> pd.DataFrame:
         """Every pair judged distinct, newest first: ``first_id, second_id, at, user, reason``."""
         with self._read() as conn:
-            rows = conn.execute(
-                sa.text(
-                    "SELECT first_id, second_id, at, user_name, reason FROM distinct_pairs "
-                    "ORDER BY at DESC, first_id, second_id"
-                )
-            ).fetchall()
-        return pd.DataFrame(rows, columns=["first_id", "second_id", "at", "user", "reason"])
+            return _query_frame(
+                conn,
+                "SELECT first_id, second_id, at, user_name, reason FROM distinct_pairs "
+                "ORDER BY at DESC, first_id, second_id",
+                ["first_id", "second_id", "at", "user", "reason"],
+            )
 
     # ------------------------------------------------------------------------------------------ writing
 
@@ -1146,6 +1136,11 @@ def _arrow_type(pa, name: str):
     if name in (*INT_COLUMNS, *BOOL_COLUMNS, "version", "import_id", "deleted"):
         return pa.int64()
     return pa.large_string()
+
+
+def _query_frame(conn: sa.Connection, sql: str, columns: list[str], **params: Any) -> pd.DataFrame:
+    """The rows of one SQL query as a frame with ``columns`` (the names the API gives, e.g. ``user``)."""
+    return pd.DataFrame(conn.execute(sa.text(sql), params).fetchall(), columns=columns)
 
 
 def _csv_for_copy(columns: tuple[str, ...], rows: list[tuple]) -> bytes:
